@@ -1,0 +1,44 @@
+# The README's commands. Each bootstraps .venv on a fresh machine (Debian, Python 3.11).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: serve test venv test-deps chromium bench check clean
+
+# Installed marker: re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+test-deps: $(VENV)/.test-installed
+
+# Browser tests drive Debian's chromium; Playwright cannot download its own browser here.
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+serve: venv
+	$(BIN)/wizard init-db
+	$(BIN)/wizard import
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
+
+test: test-deps chromium
+	$(BIN)/python -m pytest -n 2 -q
+
+check: venv
+	$(BIN)/wizard check flows/*.yaml
+
+bench: test-deps chromium
+	$(BIN)/python bench/engine_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,239 @@
+"""The step engine: pure functions over (flow, answers).
+
+Every decision about the journey is recomputed from the stored answers each time (the GOV.UK
+"recompute the journey" approach): which steps and fields are visible, where Next and Back go,
+"step n of m", what the review shows, what is missing, whether the session can be completed.
+Answers to questions that a changed answer hides stay stored, but nothing here shows, counts or
+exports them, and they do not feed later conditions.
+
+No Flask and no SQL: the web views, the offline sync and the tests all call these.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .flow import conditions, fieldtypes
+from .flow.fieldtypes import Invalid
+from .flow.model import Choice, Field, Flow, Step
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The path through a flow for one set of answers."""
+
+    flow: Flow
+    steps: tuple[Step, ...]  # visible steps, in order
+    fields: Mapping[str, tuple[Field, ...]]  # step id -> its visible fields
+    context: Mapping[str, Any]  # visible answers and calculated values, as conditions see them
+    today: datetime.date
+
+    def index(self, step_id: str) -> int | None:
+        for i, step in enumerate(self.steps):
+            if step.id == step_id:
+                return i
+        return None
+
+    def is_visible(self, step_id: str) -> bool:
+        return self.index(step_id) is not None
+
+    def visible_fields(self, step: Step) -> tuple[Field, ...]:
+        return self.fields.get(step.id, ())
+
+    def choices(self, field: Field) -> tuple[Choice, ...]:
+        """The choices (or checklist items) shown for a field with these answers."""
+        return tuple(c for c in field.choices if c.show_if is None or self._shows(c.show_if))
+
+    def calculated(self, field_id: str) -> Any:
+        return self.context.get(field_id)
+
+    def _shows(self, rule: Any) -> bool:
+        return _shows(rule, self.context, self.today)
+
+
+def _shows(rule: Any, context: Mapping[str, Any], today: datetime.date) -> bool:
+    if rule is None:
+        return True
+    try:
+        return conditions.truthy(conditions.evaluate(rule, context, today=today))
+    except (ValueError, TypeError, ArithmeticError):
+        # A rule that cannot be worked out for these answers hides the step rather than
+        # breaking the page; the loader has already checked the rule's shape.
+        return False
+
+
+def journey(flow: Flow, answers: Mapping[str, Any], today: datetime.date | None = None) -> Journey:
+    """Walk the flow in order, deciding visibility from answers on visible steps only."""
+    today = today or datetime.date.today()
+    context: dict[str, Any] = {}
+    steps: list[Step] = []
+    fields: dict[str, tuple[Field, ...]] = {}
+    for step in flow.steps:
+        if not _shows(step.show_if, context, today):
+            continue
+        steps.append(step)
+        shown = []
+        for field in step.fields:
+            if not _shows(field.show_if, context, today):
+                continue
+            shown.append(field)
+            if field.type == "calculated":
+                try:
+                    context[field.id] = conditions.evaluate(field.expr, context, today=today)
+                except (ValueError, TypeError, ArithmeticError):
+                    context[field.id] = None
+            elif field.id in answers:
+                context[field.id] = fieldtypes.rule_value(field, answers[field.id])
+        fields[step.id] = tuple(shown)
+    return Journey(flow, tuple(steps), fields, context, today)
+
+
+def next_step(j: Journey, step_id: str) -> Step | None:
+    """The visible step after this one; None when the next thing is the review page.
+
+    For a step that is not visible (a changed answer hid it), the first visible step after
+    where it stands in the flow."""
+    order = [s.id for s in j.flow.steps]
+    if step_id not in order:
+        return j.steps[0] if j.steps else None
+    position = order.index(step_id)
+    for step in j.steps:
+        if order.index(step.id) > position:
+            return step
+    return None
+
+
+def previous_step(j: Journey, step_id: str) -> Step | None:
+    order = [s.id for s in j.flow.steps]
+    if step_id not in order:
+        return None
+    position = order.index(step_id)
+    before = [s for s in j.steps if order.index(s.id) < position]
+    return before[-1] if before else None
+
+
+def progress(j: Journey, step_id: str) -> tuple[int, int]:
+    """("step n of m"): n counts visible steps up to this one, m all visible steps."""
+    i = j.index(step_id)
+    return ((i + 1) if i is not None else 0, len(j.steps))
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    step: Step
+    field: Field
+    value: Any  # typed answer, None when not provided
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    step: Step
+    rows: tuple[ReviewRow, ...]
+
+
+def review(j: Journey, answers: Mapping[str, Any]) -> list[ReviewGroup]:
+    """The answers a review page shows, grouped by step: visible steps and fields only."""
+    groups = []
+    for step in j.steps:
+        rows = []
+        for field in j.visible_fields(step):
+            value = j.calculated(field.id) if not field.is_input else answers.get(field.id)
+            if field.type == "checklist" and value:
+                shown = {c.value for c in j.choices(field)}
+                value = [v for v in value if v in shown]
+            rows.append(ReviewRow(step, field, value))
+        if rows:
+            groups.append(ReviewGroup(step, tuple(rows)))
+    return groups
+
+
+def visible_answers(j: Journey, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the answers that count for these answers: what an export or answer sheet uses."""
+    return {
+        row.field.id: row.value
+        for group in review(j, answers)
+        for row in group.rows
+        if row.field.is_input and not fieldtypes.is_empty(row.value)
+    }
+
+
+def read_step(
+    j: Journey, step: Step, raw: Mapping[str, Any], answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Invalid]]:
+    """What a person submitted for one step -> (typed values, errors by field id).
+
+    Every visible input field gets a value (None for an empty optional answer), so saving the
+    values also clears an answer that was removed. Errors keep the raw text for redisplay in
+    the view; nothing is saved unless there are none.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, Invalid] = {}
+    merged = dict(answers)
+    for field in j.visible_fields(step):
+        if not field.is_input:
+            continue
+        try:
+            value = fieldtypes.read(field, raw.get(field.id), merged, j.today)
+            if fieldtypes.is_empty(value) and field.required:
+                raise Invalid(fieldtypes.REGISTRY[field.type].empty_code)
+        except Invalid as problem:
+            errors[field.id] = problem
+            continue
+        values[field.id] = value
+        merged[field.id] = value
+    return values, errors
+
+
+def check_answer(j: Journey, field: Field, answers: Mapping[str, Any]) -> Invalid | None:
+    """Whether a stored answer still passes: required, and every rule of its type."""
+    value = answers.get(field.id)
+    if fieldtypes.is_empty(value):
+        if field.required:
+            return Invalid(fieldtypes.REGISTRY[field.type].empty_code)
+        return None
+    try:
+        fieldtypes.validate(field, value, answers, j.today)
+    except Invalid as problem:
+        return problem
+    return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    step: Step
+    field: Field
+    error: Invalid
+
+
+def problems(j: Journey, answers: Mapping[str, Any]) -> list[Problem]:
+    """Every visible answer that is missing or no longer valid, in journey order.
+
+    Completion is allowed only when this is empty: each visible step is validated again, since
+    answers may have been saved under other conditions, by another device, or offline.
+    """
+    found = []
+    for step in j.steps:
+        for field in j.visible_fields(step):
+            if not field.is_input:
+                continue
+            error = check_answer(j, field, answers)
+            if error is not None:
+                found.append(Problem(step, field, error))
+    return found
+
+
+def missing(j: Journey, answers: Mapping[str, Any]) -> list[Problem]:
+    """Required visible answers not given yet."""
+    return [p for p in problems(j, answers) if p.error.code.startswith("required")]
+
+
+def first_unfinished(j: Journey, answers: Mapping[str, Any]) -> Step | None:
+    """The first visible step with a missing or invalid answer (None when all are fine)."""
+    found = problems(j, answers)
+    return found[0].step if found else None
+
+
+def can_complete(j: Journey, answers: Mapping[str, Any]) -> bool:
+    return not problems(j, answers)

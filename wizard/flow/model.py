@@ -1,0 +1,145 @@
+"""The flow language's data model: what a loaded, checked flow is.
+
+Frozen dataclasses, built only by the loader. Nothing here knows about Flask, SQL or HTML,
+so the engine, the server and the command line can all share one definition.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# A translatable text: language code -> text. The loader turns a plain string into
+# {default_language: string}. Empty mapping means "no text".
+Text = Mapping[str, str]
+
+STEP_KINDS = ("question", "instruction", "checklist")
+
+
+def pick(text: Text | None, lang: str, default_lang: str) -> tuple[str, str | None]:
+    """The text in `lang`, else in the flow's default language.
+
+    Returns (text, language actually used) so a page can mark a fallback visibly;
+    ("", None) when there is no text at all.
+    """
+    if not text:
+        return "", None
+    if text.get(lang):
+        return text[lang], lang
+    if text.get(default_lang):
+        return text[default_lang], default_lang
+    first = next(iter(text))
+    return text[first], first
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a choice, multichoice or checklist field."""
+
+    value: str
+    label: Text
+    official: str | None = None
+    hint: Text | None = None
+    help: Text | None = None
+    show_if: Any = None  # compiled rule, or None for always shown
+    show_if_source: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    type: str
+    path: str  # key path in the flow file, e.g. "steps[2].fields[0]": names it in messages
+    label: Text = field(default_factory=dict)
+    official: str | None = None
+    hint: Text | None = None
+    help: Text | None = None
+    required: bool = True
+    required_message: Text | None = None
+    min: Any = None  # number, ISO date string, or "today"
+    max: Any = None
+    range_message: Text | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    length_message: Text | None = None
+    pattern: str | None = None
+    pattern_message: Text | None = None
+    places: int | None = None
+    choices: tuple[Choice, ...] = ()
+    show_if: Any = None
+    show_if_source: str | None = None
+    expr: Any = None  # calculated fields: compiled rule
+    expr_source: str | None = None
+    unit: Text | None = None
+    birth_date_field: str | None = None
+
+    @property
+    def is_input(self) -> bool:
+        """Whether a person types or picks this answer (calculated values are worked out)."""
+        return self.type != "calculated"
+
+    def choice(self, value: str) -> Choice | None:
+        for c in self.choices:
+            if c.value == value:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str
+    path: str
+    title: Text = field(default_factory=dict)
+    body: Text | None = None
+    image: str | None = None
+    image_alt: Text | None = None
+    show_if: Any = None
+    show_if_source: str | None = None
+    fields: tuple[Field, ...] = ()
+
+    @property
+    def input_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.is_input)
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: int
+    languages: tuple[str, ...]
+    title: Text
+    steps: tuple[Step, ...]
+    summary: Text | None = None
+    intro: Text | None = None
+    minutes: int | None = None
+    deadline: datetime.date | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""  # the exact text the flow was loaded from (what a version publishes)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def step(self, step_id: str) -> Step | None:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        return None
+
+    def field(self, field_id: str) -> Field | None:
+        for s in self.steps:
+            for f in s.fields:
+                if f.id == field_id:
+                    return f
+        return None
+
+    def step_of(self, field_id: str) -> Step | None:
+        for s in self.steps:
+            if any(f.id == field_id for f in s.fields):
+                return s
+        return None
+
+    def text(self, text: Text | None, lang: str) -> str:
+        return pick(text, lang, self.default_language)[0]

@@ -1,0 +1,297 @@
+"""The only module that speaks SQL: schema migrations, flow versions, sessions, answers, audit.
+
+One SQLite file, opened per request (never at import time: gunicorn forks). WAL lets readers
+go on while one writer writes; every write takes the lock up front with BEGIN IMMEDIATE, because
+a deferred transaction that reads and then writes fails at once with "database is locked"
+whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .flow.model import Flow  # for types only
+
+BUSY_TIMEOUT_MS = 10_000
+
+migrations = Migrations("wizard")
+
+
+@migrations()
+def m001_base(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE flow_versions (
+            id INTEGER PRIMARY KEY,
+            flow_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            source TEXT NOT NULL,          -- the exact file text that was published
+            published_at TEXT NOT NULL,
+            UNIQUE (flow_id, version)
+        )""")
+    db.execute("""
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,   -- sha256 of the cookie token; never the token
+            flow_id TEXT NOT NULL,
+            flow_version INTEGER NOT NULL,
+            locale TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'completed', 'deleted')),
+            revision INTEGER NOT NULL DEFAULT 0,  -- bumped by every save: detects conflicts
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            FOREIGN KEY (flow_id, flow_version) REFERENCES flow_versions (flow_id, version)
+        )""")
+    db.execute("""
+        CREATE TABLE answers (
+            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            field_id TEXT NOT NULL,
+            value TEXT NOT NULL,            -- JSON
+            revision INTEGER NOT NULL,      -- the session revision that wrote it
+            entered_by TEXT NOT NULL,       -- 'family' or 'volunteer:<id>'
+            entered_at TEXT NOT NULL,
+            PRIMARY KEY (session_id, field_id)
+        )""")
+    db.execute("""
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            session_id INTEGER,             -- kept after deletion: the log outlives the data
+            detail TEXT NOT NULL DEFAULT '{}'
+        )""")
+    db.execute("CREATE INDEX audit_log_session ON audit_log (session_id, at)")
+    db.execute("CREATE INDEX sessions_updated ON sessions (status, updated_at)")
+
+
+class Conflict(Exception):
+    """A save based on an older revision than the stored one (another device saved first)."""
+
+    def __init__(self, current: int):
+        super().__init__(f"the session is at revision {current}")
+        self.current = current
+
+
+class VersionClash(Exception):
+    """A flow version that was already published with different content."""
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(path: str | Path) -> Database:
+    """Open the database file with the settings every connection needs."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = connect(self.path)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """One write transaction, taking the write lock at the start."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Any = ()) -> dict | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------ schema
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations (safe when several processes start at once)."""
+        with self.write():
+            pending = [m.name for m in migrations.pending(self.db)]
+            migrations.apply(self.db)
+        return pending
+
+    def health(self) -> dict:
+        pending = [m.name for m in migrations.pending(self.db)]
+        applied = [m.name for m in migrations.applied(self.db)]
+        mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
+        return {
+            "ok": not pending and bool(applied),
+            "migrations": applied,
+            "pending": pending,
+            "journal_mode": mode,
+            "flows": self.db["flow_versions"].count if "flow_versions" in self.db.table_names()
+            else 0,
+        }
+
+    # ------------------------------------------------------------ flow versions
+
+    def publish_flow(self, flow: Flow) -> bool:
+        """Store the exact source of a flow version. True when new, False when already there
+        with the same text; VersionClash when that version was published with other text."""
+        with self.write():
+            row = self._one(
+                "SELECT source FROM flow_versions WHERE flow_id = ? AND version = ?",
+                (flow.id, flow.version),
+            )
+            if row is not None:
+                if row["source"] != flow.source:
+                    raise VersionClash(
+                        f"{flow.id} version {flow.version} is already published with different "
+                        "content; give the changed flow a new version number"
+                    )
+                return False
+            self.db.execute(
+                "INSERT INTO flow_versions (flow_id, version, source, published_at) "
+                "VALUES (?, ?, ?, ?)",
+                (flow.id, flow.version, flow.source, now()),
+            )
+        return True
+
+    def flow_source(self, flow_id: str, version: int | None = None) -> tuple[int, str] | None:
+        """(version, source) of a flow: the given version, or the latest."""
+        if version is None:
+            row = self._one("SELECT version, source FROM flow_versions WHERE flow_id = ? "
+                            "ORDER BY version DESC LIMIT 1", (flow_id,))
+        else:
+            row = self._one("SELECT version, source FROM flow_versions WHERE flow_id = ? "
+                            "AND version = ?", (flow_id, version))
+        return (row["version"], row["source"]) if row else None
+
+    def latest_flows(self) -> list[dict]:
+        """The newest published version of every flow: flow_id, version, source."""
+        return list(self.db.query(
+            "SELECT flow_id, version, source FROM flow_versions f WHERE version = "
+            "(SELECT MAX(version) FROM flow_versions WHERE flow_id = f.flow_id) ORDER BY flow_id"
+        ))
+
+    # ------------------------------------------------------------ sessions and answers
+
+    def create_session(self, token_hash: str, flow_id: str, version: int, locale: str) -> int:
+        stamp = now()
+        with self.write():
+            cursor = self.db.execute(
+                "INSERT INTO sessions (token_hash, flow_id, flow_version, locale, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (token_hash, flow_id, version, locale, stamp, stamp),
+            )
+        return cursor.lastrowid
+
+    def session(self, session_id: int) -> dict | None:
+        return self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+
+    def session_by_token(self, token_hash: str) -> dict | None:
+        return self._one("SELECT * FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def answers(self, session_id: int) -> dict[str, Any]:
+        return {
+            row["field_id"]: json.loads(row["value"])
+            for row in self.db.query(
+                "SELECT field_id, value FROM answers WHERE session_id = ?", (session_id,))
+        }
+
+    def answer_rows(self, session_id: int) -> list[dict]:
+        """Answers with who entered them and when (value decoded)."""
+        rows = list(self.db.query(
+            "SELECT field_id, value, revision, entered_by, entered_at FROM answers "
+            "WHERE session_id = ? ORDER BY field_id", (session_id,)))
+        for row in rows:
+            row["value"] = json.loads(row["value"])
+        return rows
+
+    def save_answers(
+        self,
+        session_id: int,
+        values: Mapping[str, Any],
+        entered_by: str = "family",
+        expected_revision: int | None = None,
+    ) -> int:
+        """Save one step's answers in one transaction; returns the session's new revision.
+
+        A value of None (or an empty list) removes that answer. With expected_revision, the save
+        is refused with Conflict if another save came first.
+        """
+        stamp = now()
+        with self.write():
+            row = self._one("SELECT revision, status FROM sessions WHERE id = ?", (session_id,))
+            if row is None or row["status"] == "deleted":
+                raise LookupError(f"no session {session_id}")
+            if expected_revision is not None and row["revision"] != expected_revision:
+                raise Conflict(row["revision"])
+            revision = row["revision"] + 1
+            for field_id, value in values.items():
+                if value is None:
+                    self.db.execute("DELETE FROM answers WHERE session_id = ? AND field_id = ?",
+                                    (session_id, field_id))
+                    continue
+                self.db.execute(
+                    "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
+                    "entered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, field_id) "
+                    "DO UPDATE SET value = excluded.value, revision = excluded.revision, "
+                    "entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                    (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
+                     entered_by, stamp),
+                )
+            self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
+                            (revision, stamp, session_id))
+        return revision
+
+    def set_status(self, session_id: int, status: str) -> None:
+        with self.write():
+            self.db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?",
+                            (status, now(), session_id))
+
+    def delete_session(self, session_id: int, actor: str = "family") -> None:
+        """Erase a family's answers (PIPL deletion on request); the session row stays as a
+        tombstone so its cookie gets a clear message, and the audit log records who did it."""
+        with self.write():
+            self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
+            self.db.execute("UPDATE sessions SET status = 'deleted', updated_at = ? WHERE id = ?",
+                            (now(), session_id))
+            self._audit(actor, "delete", session_id, {})
+
+    # ------------------------------------------------------------ audit log
+
+    def _audit(self, actor: str, action: str, session_id: int | None, detail: Mapping) -> None:
+        self.db.execute(
+            "INSERT INTO audit_log (at, actor, action, session_id, detail) VALUES (?, ?, ?, ?, ?)",
+            (now(), actor, action, session_id, json.dumps(dict(detail), ensure_ascii=False)),
+        )
+
+    def audit(self, actor: str, action: str, session_id: int | None = None,
+              detail: Mapping | None = None) -> None:
+        """Record that someone other than the family read or changed a family's data."""
+        with self.write():
+            self._audit(actor, action, session_id, detail or {})
+
+    def audit_entries(self, session_id: int) -> list[dict]:
+        rows = list(self.db.query(
+            "SELECT at, actor, action, detail FROM audit_log WHERE session_id = ? ORDER BY id",
+            (session_id,)))
+        for row in rows:
+            row["detail"] = json.loads(row["detail"])
+        return rows
