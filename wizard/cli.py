@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from . import store
 from .flow import loader
@@ -34,6 +34,7 @@ def check_command(files: tuple[str, ...]) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database or bring its schema up to date."""
     db = store.Store(current_app.config["DATABASE"])
@@ -45,6 +46,7 @@ def init_db_command() -> None:
 
 @click.command("import")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@with_appcontext
 def import_command(files: tuple[str, ...]) -> None:
     """Publish flow files (default: flows/*.yaml). A broken file is refused, none half-loaded."""
     names = list(files) or sorted(str(p) for p in Path(current_app.config["FLOWS_DIR"])
@@ -70,6 +72,7 @@ def import_command(files: tuple[str, ...]) -> None:
 
 
 @click.command("flows")
+@with_appcontext
 def flows_command() -> None:
     """List the published flows and their newest versions."""
     db = store.Store(current_app.config["DATABASE"])

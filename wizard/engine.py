@@ -12,6 +12,7 @@ No Flask and no SQL: the web views, the offline sync and the tests all call thes
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -81,9 +82,13 @@ def journey(flow: Flow, answers: Mapping[str, Any], today: datetime.date | None 
             shown.append(field)
             if field.type == "calculated":
                 try:
-                    context[field.id] = conditions.evaluate(field.expr, context, today=today)
+                    value = conditions.evaluate(field.expr, context, today=today)
                 except (ValueError, TypeError, ArithmeticError):
-                    context[field.id] = None
+                    value = None
+                # NaN and infinities (x / 0, a missing number + 1) mean "cannot work it out".
+                if isinstance(value, float) and not math.isfinite(value):
+                    value = None
+                context[field.id] = value
             elif field.id in answers:
                 context[field.id] = fieldtypes.rule_value(field, answers[field.id])
         fields[step.id] = tuple(shown)

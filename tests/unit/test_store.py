@@ -1,0 +1,146 @@
+"""The store on a real SQLite file: migrations, flow versions, sessions, answers, audit."""
+
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from wizard import store
+
+
+def test_connection_settings(db):
+    conn = db.db.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migrations_are_idempotent_and_reported(db):
+    assert db.migrate() == []
+    health = db.health()
+    assert health["ok"] and health["pending"] == [] and health["migrations"] == ["m001_base"]
+
+
+def test_publish_flow_keeps_exact_source(db, branching):
+    assert db.publish_flow(branching) is True
+    assert db.publish_flow(branching) is False  # same text again: nothing to do
+    assert db.flow_source("branching") == (1, branching.source)
+    from dataclasses import replace
+
+    with pytest.raises(store.VersionClash):
+        db.publish_flow(replace(branching, source=branching.source + "\n# changed"))
+    db.publish_flow(replace(branching, version=2, source="v2"))
+    assert db.flow_source("branching") == (2, "v2")
+    assert db.flow_source("branching", 1) == (1, branching.source)
+    assert [(r["flow_id"], r["version"]) for r in db.latest_flows()] == [("branching", 2)]
+
+
+def make_session(db, flow):
+    db.publish_flow(flow)
+    return db.create_session("hash-" + str(id(flow)), flow.id, flow.version, "zh_Hans")
+
+
+def test_save_answers_bumps_revision_and_records_who(db, branching):
+    sid = make_session(db, branching)
+    assert db.save_answers(sid, {"hukou": "other", "child_dob": "2023-10-01"}) == 1
+    assert db.save_answers(sid, {"has_permit": True}, entered_by="volunteer:7") == 2
+    assert db.answers(sid) == {"hukou": "other", "child_dob": "2023-10-01", "has_permit": True}
+    rows = {r["field_id"]: r for r in db.answer_rows(sid)}
+    assert rows["has_permit"]["entered_by"] == "volunteer:7"
+    assert rows["has_permit"]["revision"] == 2 and rows["hukou"]["revision"] == 1
+    assert rows["hukou"]["entered_at"]
+    assert db.session(sid)["revision"] == 2
+
+
+def test_none_clears_an_answer(db, branching):
+    sid = make_session(db, branching)
+    db.save_answers(sid, {"points": 120, "hukou": "other"})
+    db.save_answers(sid, {"points": None})
+    assert db.answers(sid) == {"hukou": "other"}
+
+
+def test_conflicting_revision_is_refused_and_changes_nothing(db, branching):
+    sid = make_session(db, branching)
+    db.save_answers(sid, {"hukou": "other"})
+    with pytest.raises(store.Conflict) as info:
+        db.save_answers(sid, {"hukou": "shanghai"}, expected_revision=0)
+    assert info.value.current == 1
+    assert db.answers(sid) == {"hukou": "other"}
+    assert db.save_answers(sid, {"hukou": "shanghai"}, expected_revision=1) == 2
+
+
+def test_a_failed_save_leaves_nothing_half_written(db, branching):
+    sid = make_session(db, branching)
+    db.save_answers(sid, {"hukou": "other"})
+    with pytest.raises(TypeError):
+        db.save_answers(sid, {"mobile": "13800138000", "bad": object()})
+    assert db.answers(sid) == {"hukou": "other"}
+    assert db.session(sid)["revision"] == 1
+
+
+def test_token_hash_is_unique(db, branching):
+    make_session(db, branching)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.create_session("hash-" + str(id(branching)), "branching", 1, "en")
+
+
+def test_session_needs_a_published_flow_version(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        db.create_session("h", "nowhere", 1, "en")
+
+
+def test_delete_erases_answers_and_is_audited(db, branching):
+    sid = make_session(db, branching)
+    db.save_answers(sid, {"hukou": "other"})
+    db.delete_session(sid)
+    assert db.answers(sid) == {}
+    assert db.session(sid)["status"] == "deleted"
+    assert [e["action"] for e in db.audit_entries(sid)] == ["delete"]
+    with pytest.raises(LookupError):
+        db.save_answers(sid, {"hukou": "other"})
+
+
+def test_audit_log(db, branching):
+    sid = make_session(db, branching)
+    db.audit("volunteer:3", "view", sid, {"step": "hukou"})
+    (entry,) = db.audit_entries(sid)
+    assert entry["actor"] == "volunteer:3" and entry["detail"] == {"step": "hukou"}
+
+
+# ------------------------------------------------------------ concurrency
+
+WORKERS = 8
+SAVES = 200
+
+
+def _worker(args):
+    path, worker = args
+    s = store.Store(path)
+    errors = 0
+    sid = s.create_session(f"token-{worker}", "branching", 1, "en")
+    for i in range(SAVES):
+        try:
+            s.save_answers(sid, {f"f{i}": {"worker": worker, "i": i}})
+        except Exception:
+            errors += 1
+    s.close()
+    return sid, errors
+
+
+@pytest.mark.slow
+def test_eight_processes_each_save_200_steps(tmp_path, branching):
+    path = tmp_path / "busy.sqlite3"
+    setup = store.Store(path)
+    setup.migrate()
+    setup.publish_flow(branching)
+    setup.close()
+    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+        results = pool.map(_worker, [(str(path), w) for w in range(WORKERS)])
+    assert sum(errors for _, errors in results) == 0
+    check = store.Store(path)
+    assert check.db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == WORKERS * SAVES
+    for sid, _ in results:
+        assert check.session(sid)["revision"] == SAVES
+        assert len(check.answers(sid)) == SAVES
+    check.close()

@@ -1,0 +1,66 @@
+"""The app factory, /healthz and the command line, on a real SQLite file."""
+
+import re
+from pathlib import Path
+
+from wizard import create_app
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert body["database"]["journal_mode"] == "wal"
+    assert body["database"]["pending"] == []
+
+
+def test_healthz_says_so_when_the_schema_is_missing(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "empty.sqlite3"),
+                      "SECRET_KEY": "t"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"]["pending"] == ["m001_base"]
+
+
+def test_check_command_clean_and_broken(runner, tmp_path):
+    result = runner.invoke(args=["check", str(ROOT / "flows" / "kindergarten-shanghai.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s), 0 warning(s)" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8")
+                      .replace("type: mobile", "type: mobil"), "utf-8")
+    result = runner.invoke(args=["check", str(broken)])
+    assert result.exit_code == 1
+    assert re.search(r"broken\.yaml:\d+: steps\[4\]\.fields\[0\]\.type: unknown field type "
+                     r"'mobil'", result.output), result.output
+
+
+def test_init_db_and_import(runner, app):
+    assert "up to date" in runner.invoke(args=["init-db"]).output
+    result = runner.invoke(args=["import"])
+    assert result.exit_code == 0, result.output
+    assert "kindergarten-shanghai version 1: published" in result.output
+    assert "already published" in runner.invoke(args=["import"]).output
+    assert "kindergarten-shanghai\tversion 1" in runner.invoke(args=["flows"]).output
+
+
+def test_import_refuses_a_broken_file_and_imports_nothing(runner, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nsteps: [", "utf-8")
+    good = ROOT / "tests" / "flows" / "branching.yaml"
+    result = runner.invoke(args=["import", str(good), str(broken)])
+    assert result.exit_code == 1 and "nothing was imported" in result.output
+    assert "branching" not in runner.invoke(args=["flows"]).output
+
+
+def test_every_cli_command_is_in_the_readme(app):
+    readme = (ROOT / "README.md").read_text("utf-8")
+    ours = set(app.cli.commands)
+    assert {"check", "init-db", "import", "flows"} <= ours
+    for name in sorted(ours):
+        assert f"wizard {name}" in readme, f"README.md does not document 'wizard {name}'"
+    assert "make serve" in readme and "make test" in readme
