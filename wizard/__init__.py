@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, g, render_template, request, url_for
+from flask_compress import Compress
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import store
+
+ONE_YEAR = 365 * 86400
+
+csrf = CSRFProtect()
+compress = Compress()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,6 +27,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATABASE=str(Path(app.instance_path) / "wizard.sqlite3"),
         FLOWS_DIR=str(Path(app.root_path).parent / "flows"),
         SESSION_IDLE_DAYS=60,
+        # A family may leave a step page open for hours: a CSRF token that expires would
+        # lose what they typed. The token is bound to the session cookie instead.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "application/javascript",
+                            "application/json", "image/svg+xml"],
+        COMPRESS_MIN_SIZE=256,
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=5,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -29,10 +48,43 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     app.teardown_appcontext(close_store)
+    csrf.init_app(app)
+    compress.init_app(app)
 
-    from .views import system
+    from . import i18n, security
+    from .views import family, system
 
+    i18n.init_app(app)
     app.register_blueprint(system.bp)
+    family.init_app(app)
+    app.after_request(security.add_headers)
+
+    # Static files: versioned URLs (?v=content hash) are cached for a year.
+    def max_age(filename):
+        return ONE_YEAR if request.args.get("v") else 300
+
+    app.get_send_file_max_age = max_age
+    static_root = Path(app.static_folder)
+
+    @lru_cache(maxsize=256)
+    def _hash(filename: str) -> str:
+        return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:10]
+
+    @app.context_processor
+    def asset_urls():
+        return {"asset": lambda f: url_for("static", filename=f, v=_hash(f))}
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return render_template("error.html", title_key="csrf"), 400
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", title_key="404"), 404
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("error.html", title_key="500"), 500
 
     from . import cli
 
@@ -44,9 +96,13 @@ def _instance_secret(instance: Path) -> str:
     """A per-installation secret kept in instance/, made on first start (never in git)."""
     path = instance / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 

@@ -39,17 +39,35 @@ def m001_base(db: Database) -> None:
     db.execute("""
         CREATE TABLE sessions (
             id INTEGER PRIMARY KEY,
-            token_hash TEXT NOT NULL UNIQUE,   -- sha256 of the cookie token; never the token
             flow_id TEXT NOT NULL,
-            flow_version INTEGER NOT NULL,
+            flow_version INTEGER NOT NULL,   -- pinned: moved forward only by a migration
             locale TEXT NOT NULL,
             status TEXT NOT NULL DEFAULT 'active'
-                CHECK (status IN ('active', 'completed', 'deleted')),
+                CHECK (status IN ('active', 'completed', 'deleted', 'expired')),
             revision INTEGER NOT NULL DEFAULT 0,  -- bumped by every save: detects conflicts
+            resume_salt TEXT NOT NULL,       -- with the app secret, makes the resume code
+            resume_hash TEXT NOT NULL UNIQUE,  -- HMAC of the resume code, for look-up
+            pin_hash TEXT,                   -- HMAC of the family's PIN, when they chose one
+            consent_version TEXT NOT NULL,   -- PIPL Art. 31: which consent text was agreed to
+            consent_at TEXT NOT NULL,
+            last_step TEXT,                  -- where the family stopped, to resume there
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
             FOREIGN KEY (flow_id, flow_version) REFERENCES flow_versions (flow_id, version)
         )""")
+    db.execute("""
+        CREATE TABLE session_tokens (
+            token_hash TEXT PRIMARY KEY,     -- sha256 of a device's cookie token; never the token
+            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,               -- what is rate-limited: a code's hash or a client
+            at REAL NOT NULL                 -- unix time
+        )""")
+    db.execute("CREATE INDEX attempts_key ON attempts (key, at)")
     db.execute("""
         CREATE TABLE answers (
             session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
@@ -182,6 +200,16 @@ class Store:
                             "AND version = ?", (flow_id, version))
         return (row["version"], row["source"]) if row else None
 
+    def latest_version(self, flow_id: str) -> int | None:
+        row = self._one("SELECT MAX(version) AS v FROM flow_versions WHERE flow_id = ?",
+                        (flow_id,))
+        return row["v"] if row else None
+
+    def latest_versions(self) -> list[dict]:
+        """flow_id and newest version of every published flow."""
+        return list(self.db.query("SELECT flow_id, MAX(version) AS version FROM flow_versions "
+                                  "GROUP BY flow_id ORDER BY flow_id"))
+
     def latest_flows(self) -> list[dict]:
         """The newest published version of every flow: flow_id, version, source."""
         return list(self.db.query(
@@ -191,21 +219,78 @@ class Store:
 
     # ------------------------------------------------------------ sessions and answers
 
-    def create_session(self, token_hash: str, flow_id: str, version: int, locale: str) -> int:
+    def create_session(self, token_hash: str, flow_id: str, version: int, locale: str, *,
+                       resume_salt: str, resume_hash: str, consent_version: str) -> int:
         stamp = now()
         with self.write():
             cursor = self.db.execute(
-                "INSERT INTO sessions (token_hash, flow_id, flow_version, locale, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (token_hash, flow_id, version, locale, stamp, stamp),
+                "INSERT INTO sessions (flow_id, flow_version, locale, resume_salt, resume_hash, "
+                "consent_version, consent_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (flow_id, version, locale, resume_salt, resume_hash, consent_version, stamp,
+                 stamp, stamp),
             )
-        return cursor.lastrowid
+            session_id = cursor.lastrowid
+            self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
+                            "VALUES (?, ?, ?)", (token_hash, session_id, stamp))
+        return session_id
+
+    def add_token(self, session_id: int, token_hash: str) -> None:
+        """Another device (resumed with the code) gets its own token for the same session."""
+        with self.write():
+            self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
+                            "VALUES (?, ?, ?)", (token_hash, session_id, now()))
 
     def session(self, session_id: int) -> dict | None:
         return self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
 
     def session_by_token(self, token_hash: str) -> dict | None:
-        return self._one("SELECT * FROM sessions WHERE token_hash = ?", (token_hash,))
+        return self._one("SELECT s.* FROM sessions s JOIN session_tokens t ON t.session_id = s.id "
+                         "WHERE t.token_hash = ?", (token_hash,))
+
+    def session_by_resume(self, resume_hash: str) -> dict | None:
+        return self._one("SELECT * FROM sessions WHERE resume_hash = ?", (resume_hash,))
+
+    def set_pin(self, session_id: int, pin_hash: str) -> None:
+        with self.write():
+            self.db.execute("UPDATE sessions SET pin_hash = ?, updated_at = ? WHERE id = ?",
+                            (pin_hash, now(), session_id))
+
+    def touch(self, session_id: int, last_step: str | None = None,
+              locale: str | None = None) -> None:
+        """Note where the family is (and in which language) without a new revision."""
+        with self.write():
+            self.db.execute(
+                "UPDATE sessions SET last_step = COALESCE(?, last_step), "
+                "locale = COALESCE(?, locale), updated_at = ? WHERE id = ?",
+                (last_step, locale, now(), session_id))
+
+    def expire_idle(self, before: str) -> int:
+        """Erase the answers of sessions idle since before `before` (ISO time); returns how many.
+        Shortest retention: an abandoned session's answers do not wait for a clean-up job."""
+        with self.write():
+            ids = [r["id"] for r in self.db.query(
+                "SELECT id FROM sessions WHERE status IN ('active', 'completed') "
+                "AND updated_at < ?", (before,))]
+            for session_id in ids:
+                self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
+                self.db.execute("UPDATE sessions SET status = 'expired' WHERE id = ?",
+                                (session_id,))
+        return len(ids)
+
+    # ------------------------------------------------------------ rate limits
+
+    def failures(self, key: str, since: float) -> tuple[int, float | None]:
+        """How many failed attempts for key since a unix time, and when the oldest was."""
+        row = self._one("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM attempts "
+                        "WHERE key = ? AND at >= ?", (key, since))
+        return row["n"], row["oldest"]
+
+    def record_failure(self, key: str, at: float) -> None:
+        with self.write():
+            self.db.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key, at))
+            # Old attempts are worthless: drop them as we go, no clean-up job needed.
+            self.db.execute("DELETE FROM attempts WHERE at < ?", (at - 86400,))
 
     def answers(self, session_id: int) -> dict[str, Any]:
         return {
@@ -270,7 +355,8 @@ class Store:
         tombstone so its cookie gets a clear message, and the audit log records who did it."""
         with self.write():
             self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
-            self.db.execute("UPDATE sessions SET status = 'deleted', updated_at = ? WHERE id = ?",
+            self.db.execute("UPDATE sessions SET status = 'deleted', pin_hash = NULL, "
+                            "updated_at = ? WHERE id = ?",
                             (now(), session_id))
             self._audit(actor, "delete", session_id, {})
 

@@ -49,6 +49,8 @@ TYPE_KEYS = {
     "resident_id": {"birth_date_field"},
     "calculated": {"expr", "unit"},
 }
+# Page names under /f/<flow>/ that a step id would hide.
+RESERVED_STEP_IDS = {"review", "done", "save", "delete", "deleted", "sync", "sheet"}
 COMMON_KEYS = {"id", "type", "label", "official", "hint", "help", "required", "required_message",
                "show_if"}
 
@@ -252,6 +254,13 @@ class _Checker:
         self.check_steps(doc, languages, data)
         if doc.get("deadline") is not None:
             self.check_date(doc.get("deadline"), "deadline")
+        fact = doc.get("resume_fact")
+        if isinstance(fact, str):
+            kinds = {f.get("id"): f.get("type") for _, s in _dicts(doc.get("steps"))
+                     for _, f in _dicts(s.get("fields"))}
+            if kinds.get(fact) != "date":
+                self.error("resume_fact", f"'{fact}' is not a date field of this flow; name "
+                           "the date a family knows by heart, such as the child's birth date")
         if any(p.severity == "error" for p in self.problems) or not steps:
             return None
         return self.build(doc, languages, data)
@@ -294,6 +303,10 @@ class _Checker:
             spath = f"steps[{si}]"
             sid = step.get("id")
             if isinstance(sid, str):
+                if sid in RESERVED_STEP_IDS:
+                    self.error(f"{spath}.id", f"'{sid}' is the name of a page of the wizard "
+                               f"(reserved: {', '.join(sorted(RESERVED_STEP_IDS))}); choose "
+                               "another step id")
                 if sid in seen_steps:
                     self.error(f"{spath}.id", f"duplicate step id '{sid}' (also at "
                                f"{seen_steps[sid]}); give each step its own id")
@@ -535,7 +548,7 @@ class _Checker:
             title=text(doc["title"]), summary=text(doc.get("summary")),
             intro=text(doc.get("intro")), minutes=doc.get("minutes"),
             deadline=datetime.date.fromisoformat(deadline) if deadline else None,
-            data=data, steps=tuple(steps),
+            data=data, steps=tuple(steps), resume_fact=doc.get("resume_fact"),
         )
 
 

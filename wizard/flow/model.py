@@ -116,6 +116,9 @@ class Flow:
     minutes: int | None = None
     deadline: datetime.date | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    # The date answer a family types, with the resume code, to resume on another phone
+    # (the child's date of birth); without one, the family chooses a PIN.
+    resume_fact: str | None = None
     source: str = ""  # the exact text the flow was loaded from (what a version publishes)
 
     @property

@@ -1,0 +1,40 @@
+"""Published flows, parsed once per version and kept in memory.
+
+A published version's text never changes, so (flow id, version) is a safe cache key; parsing and
+checking a flow takes ~100 ms (bench/engine_speed.py), a page view must not pay that.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .flow import loader
+from .flow.model import Flow
+
+_cache: dict[tuple[str, int], Flow] = {}
+_lock = threading.Lock()
+
+
+def get(store, flow_id: str, version: int | None = None) -> Flow | None:
+    """The flow at a version (default: the newest published), or None."""
+    if version is None:
+        version = store.latest_version(flow_id)
+        if version is None:
+            return None
+    key = (flow_id, version)
+    flow = _cache.get(key)
+    if flow is None:
+        found = store.flow_source(flow_id, version)
+        if found is None:
+            return None
+        result = loader.load_text(found[1], f"{flow_id} version {version}")
+        if result.flow is None:  # published before a loader change made it invalid
+            raise RuntimeError("; ".join(map(str, result.errors)))
+        with _lock:
+            flow = _cache.setdefault(key, result.flow)
+    return flow
+
+
+def published(store) -> list[Flow]:
+    return [f for f in (get(store, row["flow_id"], row["version"])
+                        for row in store.latest_versions()) if f is not None]

@@ -1,0 +1,109 @@
+"""Languages: which one a page is in, and how flow texts are picked in it.
+
+Choice order: `?lang=xx` on any URL (remembered in a cookie), then the cookie, then the
+browser's Accept-Language, then Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import Babel, get_locale
+from markupsafe import Markup, escape
+
+from .flow import markdown
+from .flow.model import Text, pick
+
+DEFAULT = "zh_Hans"
+# code -> (name in itself, BCP 47 tag for lang="", text direction)
+LANGUAGES = {
+    "zh_Hans": ("简体中文", "zh-Hans", "ltr"),
+    "zh_Hant": ("繁體中文", "zh-Hant", "ltr"),
+    "en": ("English", "en", "ltr"),
+    "ug": ("ئۇيغۇرچە", "ug", "rtl"),
+}
+COOKIE = "lang"
+# Accept-Language tags -> our codes (browsers send zh-CN, zh-TW, zh-HK ...).
+_ACCEPT = {"zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-hans": "zh_Hans", "zh": "zh_Hans",
+           "zh-tw": "zh_Hant", "zh-hk": "zh_Hant", "zh-mo": "zh_Hant", "zh-hant": "zh_Hant",
+           "en": "en", "ug": "ug"}
+
+babel = Babel()
+
+
+def current() -> str:
+    """The page language code (one of LANGUAGES), decided once per request."""
+    if "lang" not in g:
+        g.lang = _choose()
+    return g.lang
+
+
+def _choose() -> str:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        g.set_lang_cookie = asked
+        return asked
+    cookie = request.cookies.get(COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower()
+        if tag in _ACCEPT:
+            return _ACCEPT[tag]
+        if tag.split("-")[0] in _ACCEPT:
+            return _ACCEPT[tag.split("-")[0]]
+    return DEFAULT
+
+
+def _babel_locale() -> str:
+    # Babel knows zh_Hans / zh_Hant / en / ug as they are.
+    return current()
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../locales")
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    babel.init_app(app, locale_selector=_babel_locale)
+
+    @app.after_request
+    def remember_language(response):
+        chosen = g.get("set_lang_cookie")
+        if chosen:
+            response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax",
+                                secure=request.is_secure, httponly=True)
+        return response
+
+    @app.context_processor
+    def language_context():
+        code = current()
+        name, tag, direction = LANGUAGES[code]
+        return {"lang_code": code, "lang_tag": tag, "lang_dir": direction,
+                "languages": LANGUAGES, "t": flow_text, "t_md": flow_markdown}
+
+
+def flow_text(text: Text | None, default_lang: str = DEFAULT) -> Markup:
+    """A flow text in the page language; a fallback is marked with its own lang attribute
+    (so screen readers switch voice) and a class that shows it is untranslated."""
+    value, used = pick(text, current(), default_lang)
+    if used is None or used == current():
+        return escape(value)
+    tag = LANGUAGES.get(used, (None, used.replace("_", "-"), "ltr"))[1]
+    return Markup('<span lang="{}" class="fallback">{}</span>').format(tag, value)
+
+
+def flow_markdown(text: Text | None, default_lang: str = DEFAULT) -> Markup:
+    """A Markdown flow text rendered safely, in the page language (fallback marked)."""
+    value, used = pick(text, current(), default_lang)
+    html = Markup(markdown.render(value)) if value else Markup("")
+    if used is None or used == current():
+        return html
+    tag = LANGUAGES.get(used, (None, used.replace("_", "-"), "ltr"))[1]
+    return Markup('<div lang="{}" class="fallback">{}</div>').format(tag, html)
+
+
+def plain(text: Text | None, default_lang: str = DEFAULT) -> str:
+    """A flow text as plain str (for attributes and messages)."""
+    return pick(text, current(), default_lang)[0]
+
+
+def locale_tag() -> str:
+    return str(get_locale())

@@ -1,0 +1,396 @@
+"""The family's wizard: home, start (with consent), steps, review, answer sheet, save and resume.
+
+Thin: each view reads the request, asks the engine and the store, and renders. With JavaScript
+off this is the whole product.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import segno
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext
+
+from .. import catalog, engine, forms, get_store, i18n, security
+from ..flow import fieldtypes
+from ..flow.fieldtypes import Invalid
+from ..flow.model import Flow
+
+bp = Blueprint("family", __name__)
+
+# The consent text is versioned: the version each family agreed to is stored with its session.
+# Change the text in templates/family/consent_<version>.html and bump this.
+CONSENT_VERSION = "v1"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _flow_or_404(flow_id: str, version: int | None = None) -> Flow:
+    flow = catalog.get(get_store(), flow_id, version)
+    if flow is None:
+        abort(404)
+    return flow
+
+
+def _cookie(flow_id: str) -> str:
+    return security.COOKIE_PREFIX + flow_id
+
+
+def _set_token(response, flow_id: str, token: str) -> None:
+    response.set_cookie(
+        _cookie(flow_id), token, max_age=current_app.config["SESSION_IDLE_DAYS"] * 86400,
+        httponly=True, samesite="Lax", secure=request.is_secure, path="/")
+
+
+def _session(flow_id: str) -> dict | None:
+    """This device's session for the flow (any status), or None."""
+    token = request.cookies.get(_cookie(flow_id))
+    if not token or len(token) > 100:
+        return None
+    row = get_store().session_by_token(security.hash_token(token))
+    return row if row and row["flow_id"] == flow_id else None
+
+
+def _idle_limit() -> str:
+    days = current_app.config["SESSION_IDLE_DAYS"]
+    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return cutoff.isoformat(timespec="seconds")
+
+
+def _active(flow_id: str):
+    """(session, flow, answers, journey) for an active session, or a response explaining why
+    there is none (never started, expired, deleted)."""
+    sess = _session(flow_id)
+    if sess is not None and sess["status"] in ("active", "completed") \
+            and sess["updated_at"] < _idle_limit():
+        get_store().expire_idle(_idle_limit())
+        sess = get_store().session(sess["id"])
+    if sess is None or sess["status"] in ("deleted", "expired"):
+        flow = _flow_or_404(flow_id)
+        reason = sess["status"] if sess else "missing"
+        return None, render_template("family/no_session.html", flow=flow, reason=reason,
+                                     days=current_app.config["SESSION_IDLE_DAYS"]), 200
+    flow = _flow_or_404(flow_id, sess["flow_version"])
+    answers = get_store().answers(sess["id"])
+    return (sess, flow, answers, engine.journey(flow, answers)), None, None
+
+
+def _step_url(flow: Flow, step_id: str, back_to_review: bool = False) -> str:
+    return url_for("family.step", flow_id=flow.id, step_id=step_id,
+                   **({"return": "review"} if back_to_review else {}))
+
+
+def _days_left(flow: Flow) -> int | None:
+    return (flow.deadline - datetime.date.today()).days if flow.deadline else None
+
+
+def _documents(flow: Flow) -> list:
+    """Every checklist item of the flow: what to have ready (shown before starting)."""
+    return [c for s in flow.steps if s.kind == "checklist" for f in s.fields for c in f.choices]
+
+
+# ---------------------------------------------------------------- home and start
+
+
+@bp.get("/")
+def home():
+    flows = catalog.published(get_store())
+    return render_template("family/home.html", flows=[(f, _days_left(f)) for f in flows])
+
+
+@bp.get("/f/<flow_id>/")
+def start(flow_id: str):
+    flow = _flow_or_404(flow_id)
+    sess = _session(flow_id)
+    started = sess is not None and sess["status"] in ("active", "completed")
+    return render_template("family/start.html", flow=flow, days_left=_days_left(flow),
+                           documents=_documents(flow), started=started, error=None,
+                           consent_version=CONSENT_VERSION)
+
+
+@bp.post("/f/<flow_id>/")
+def begin(flow_id: str):
+    flow = _flow_or_404(flow_id)
+    if request.form.get("consent") != "yes":
+        return render_template(
+            "family/start.html", flow=flow, days_left=_days_left(flow),
+            documents=_documents(flow), started=False,
+            consent_version=CONSENT_VERSION,
+            error=gettext("Tick the box to agree, so that we can save your answers")), 200
+    token = security.new_token()
+    salt = security.new_salt()
+    secret = current_app.config["SECRET_KEY"]
+    get_store().create_session(
+        security.hash_token(token), flow.id, flow.version, i18n.current(),
+        resume_salt=salt, resume_hash=security.resume_lookup(
+            secret, security.resume_code(secret, salt)),
+        consent_version=CONSENT_VERSION)
+    response = redirect(_step_url(flow, flow.steps[0].id), 303)
+    _set_token(response, flow.id, token)
+    return response
+
+
+# ---------------------------------------------------------------- steps
+
+
+@bp.route("/f/<flow_id>/<step_id>", methods=["GET", "POST"])
+def step(flow_id: str, step_id: str):
+    state, response, status = _active(flow_id)
+    if state is None:
+        return response, status
+    sess, flow, answers, j = state
+    current = flow.step(step_id)
+    if current is None:
+        abort(404)
+    back_to_review = request.args.get("return") == "review"
+    if not j.is_visible(step_id):
+        # Not a step for these answers: go to the first one that still needs an answer, or on.
+        target = engine.first_unfinished(j, answers) or engine.next_step(j, step_id)
+        return redirect(_step_url(flow, target.id) if target
+                        else url_for("family.review", flow_id=flow.id), 303)
+    errors: dict[str, Invalid] = {}
+    if request.method == "POST":
+        raw = forms.raw_from_form(j.visible_fields(current), request.form)
+        values, errors = engine.read_step(j, current, raw, answers)
+        if not errors:
+            if values:
+                get_store().save_answers(sess["id"], values)
+            answers = {**answers, **values}
+            j = engine.journey(flow, answers)
+            return redirect(_after_save(flow, j, answers, step_id, back_to_review), 303)
+    else:
+        raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
+        if sess["last_step"] != step_id:
+            get_store().touch(sess["id"], last_step=step_id)
+    number, total = engine.progress(j, step_id)
+    previous = engine.previous_step(j, step_id)
+    fields = forms.step_fields(flow, j, current, raw, errors)
+    return render_template(
+        "family/step.html", flow=flow, step=current, fields=fields, number=number, total=total,
+        back_url=(url_for("family.review", flow_id=flow.id) if back_to_review else
+                  _step_url(flow, previous.id) if previous else
+                  url_for("family.start", flow_id=flow.id)),
+        summary=forms.summary(fields),
+        back_to_review=back_to_review,
+    ), (200 if not errors else 422)
+
+
+def _after_save(flow: Flow, j: engine.Journey, answers: dict, step_id: str,
+                back_to_review: bool) -> str:
+    if back_to_review:
+        # A change that opens new questions asks them first, then comes back to the review.
+        pending = engine.first_unfinished(j, answers)
+        if pending is not None:
+            return _step_url(flow, pending.id, back_to_review=True)
+        return url_for("family.review", flow_id=flow.id)
+    following = engine.next_step(j, step_id)
+    return _step_url(flow, following.id) if following else url_for("family.review",
+                                                                    flow_id=flow.id)
+
+
+# ---------------------------------------------------------------- review and done
+
+
+def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
+    groups = []
+    for group in engine.review(j, answers):
+        rows = [{"field": r.field,
+                 "label": i18n.flow_text(r.field.label or group.step.title,
+                                         flow.default_language),
+                 "value": forms.display(flow, r.field, r.value),
+                 "official_value": forms.official_display(r.field, r.value),
+                 "changeable": r.field.is_input}
+                for r in group.rows]
+        groups.append({"step": group.step, "rows": rows,
+                       "title": i18n.flow_text(group.step.title, flow.default_language)})
+    return groups
+
+
+@bp.route("/f/<flow_id>/review", methods=["GET", "POST"])
+def review(flow_id: str):
+    state, response, status = _active(flow_id)
+    if state is None:
+        return response, status
+    sess, flow, answers, j = state
+    problems = engine.problems(j, answers)
+    if request.method == "POST" and not problems:
+        get_store().set_status(sess["id"], "completed")
+        return redirect(url_for("family.done", flow_id=flow.id), 303)
+    issues = [{"url": _step_url(flow, p.step.id, back_to_review=True),
+               "label": i18n.flow_text(p.field.label or p.step.title, flow.default_language),
+               "message": forms.error_text(p.field, p.error, flow)} for p in problems]
+    return render_template("family/review.html", flow=flow, groups=_review_groups(flow, j, answers),
+                           problems=issues, show_problems=request.method == "POST"), \
+        (422 if request.method == "POST" else 200)
+
+
+@bp.get("/f/<flow_id>/done")
+def done(flow_id: str):
+    state, response, status = _active(flow_id)
+    if state is None:
+        return response, status
+    sess, flow, answers, j = state
+    if engine.problems(j, answers):
+        return redirect(url_for("family.review", flow_id=flow.id), 303)
+    sheet, checklists, next_steps = [], [], []
+    for group in engine.review(j, answers):
+        for r in group.rows:
+            if r.field.type == "checklist":
+                ticked = set(r.value or [])
+                checklists.append({
+                    "title": i18n.flow_text(group.step.title, flow.default_language),
+                    "items": [{"label": i18n.flow_text(c.label, flow.default_language),
+                               "official": c.official, "have": c.value in ticked}
+                              for c in j.choices(r.field)]})
+            elif r.field.is_input and not fieldtypes.is_empty(r.value):
+                sheet.append({"official": r.field.official,
+                              "label": i18n.flow_text(r.field.label, flow.default_language),
+                              "value": forms.display(flow, r.field, r.value),
+                              "official_value": forms.official_display(r.field, r.value)})
+    for s in j.steps:
+        if s.kind == "instruction":
+            next_steps.append(i18n.flow_text(s.title, flow.default_language))
+    return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
+                           next_steps=next_steps, days_left=_days_left(flow))
+
+
+@bp.route("/f/<flow_id>/delete", methods=["GET", "POST"])
+def delete(flow_id: str):
+    state, response, status = _active(flow_id)
+    if state is None:
+        return response, status
+    sess, flow, _answers, _j = state
+    if request.method == "POST":
+        get_store().delete_session(sess["id"])
+        response = redirect(url_for("family.deleted", flow_id=flow.id), 303)
+        response.delete_cookie(_cookie(flow.id), path="/")
+        return response
+    return render_template("family/delete.html", flow=flow)
+
+
+@bp.get("/f/<flow_id>/deleted")
+def deleted(flow_id: str):
+    return render_template("family/deleted.html", flow=_flow_or_404(flow_id))
+
+
+# ---------------------------------------------------------------- save and resume
+
+
+@bp.route("/f/<flow_id>/save", methods=["GET", "POST"])
+def save(flow_id: str):
+    state, response, status = _active(flow_id)
+    if state is None:
+        return response, status
+    sess, flow, answers, j = state
+    secret = current_app.config["SECRET_KEY"]
+    uses_fact = bool(flow.resume_fact and answers.get(flow.resume_fact))
+    error = None
+    if request.method == "POST" and not uses_fact:
+        pin = request.form.get("pin", "").strip()
+        if len(pin) == 4 and pin.isascii() and pin.isdigit():
+            get_store().set_pin(sess["id"], security.pin_hash(secret, sess["id"], pin))
+            return redirect(url_for("family.save", flow_id=flow.id), 303)
+        error = gettext("Enter 4 digits, like 2580")
+    code = security.resume_code(secret, sess["resume_salt"])
+    link = url_for("family.resume", code=code, _external=True)
+    ready = uses_fact or bool(sess["pin_hash"])
+    fact = flow.field(flow.resume_fact) if uses_fact else None
+    return render_template(
+        "family/save.html", flow=flow, code=security.format_code(code), link=link,
+        qr=segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c", omitsize=False)
+        if ready else None,
+        ready=ready, fact=fact, error=error,
+        continue_url=_step_url(flow, sess["last_step"]) if sess["last_step"]
+        else url_for("family.start", flow_id=flow.id),
+    ), (422 if error else 200)
+
+
+@bp.route("/resume", methods=["GET", "POST"])
+def resume():
+    code_text = request.values.get("code", "")[:40]
+    if request.method == "GET":
+        return render_template("family/resume.html", code=code_text, errors={},
+                               values={})
+    store = get_store()
+    secret = current_app.config["SECRET_KEY"]
+    code = security.normalise_code(code_text)
+    lookup = security.resume_lookup(secret, code) if code else ""
+    client = request.remote_addr or "unknown"
+    limits = [(f"code:{lookup}", security.CODE_LIMIT, security.CODE_WINDOW),
+              (f"client:{client}", security.CLIENT_LIMIT, security.CLIENT_WINDOW)]
+    values = {k: request.form.get(k, "") for k in ("dob-day", "dob-month", "dob-year", "pin")}
+    errors: dict[str, str] = {}
+    wait = security.wait_seconds(store, limits)
+    if wait:
+        minutes = max(1, (wait + 59) // 60)
+        errors["code"] = gettext("Too many tries. Wait %(minutes)d minutes, then try again.",
+                                 minutes=minutes)
+        return render_template("family/resume.html", code=code_text, errors=errors,
+                               values=values), 429
+    if not code:
+        errors["code"] = gettext("Enter the code from your saved page, like KD7M 4PQX")
+        return render_template("family/resume.html", code=code_text, errors=errors,
+                               values=values), 422
+    sess = store.session_by_resume(lookup)
+    if sess is not None and sess["status"] in ("active", "completed") \
+            and sess["updated_at"] < _idle_limit():
+        store.expire_idle(_idle_limit())
+        sess = store.session(sess["id"])
+    if sess is not None and sess["status"] in ("expired", "deleted"):
+        flow = _flow_or_404(sess["flow_id"])
+        return render_template("family/no_session.html", flow=flow, reason=sess["status"],
+                               days=current_app.config["SESSION_IDLE_DAYS"]), 410
+    if sess is not None and _second_fact_matches(sess, values, secret):
+        token = security.new_token()
+        store.add_token(sess["id"], security.hash_token(token))
+        flow = _flow_or_404(sess["flow_id"], sess["flow_version"])
+        answers = store.answers(sess["id"])
+        j = engine.journey(flow, answers)
+        target = sess["last_step"] if sess["last_step"] and j.is_visible(sess["last_step"]) \
+            else None
+        if target is None:
+            unfinished = engine.first_unfinished(j, answers)
+            target = unfinished.id if unfinished else None
+        response = redirect(_step_url(flow, target) if target
+                            else url_for("family.review", flow_id=flow.id), 303)
+        _set_token(response, flow.id, token)
+        return response
+    now = time.time()
+    for key, _limit, _window in limits:
+        store.record_failure(key, now)
+    errors["code"] = gettext(
+        "The code and the date of birth (or PIN) do not match. Check both and try again.")
+    return render_template("family/resume.html", code=code_text, errors=errors,
+                           values=values), 422
+
+
+def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
+    pin = values.get("pin", "").strip()
+    if pin and sess["pin_hash"]:
+        return security.same(security.pin_hash(secret, sess["id"], pin), sess["pin_hash"])
+    flow = catalog.get(get_store(), sess["flow_id"], sess["flow_version"])
+    if not flow or not flow.resume_fact:
+        return False
+    stored = get_store().answers(sess["id"]).get(flow.resume_fact)
+    if not stored:
+        return False
+    try:
+        typed = fieldtypes.REGISTRY["date"].parse(
+            flow.field(flow.resume_fact),
+            {"day": values.get("dob-day"), "month": values.get("dob-month"),
+             "year": values.get("dob-year")})
+    except Invalid:
+        return False
+    return typed == stored
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _pick_language():
+        g.lang = i18n.current()
