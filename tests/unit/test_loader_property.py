@@ -33,13 +33,13 @@ def check(result):
         assert isinstance(str(problem), str)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_like)
 def test_arbitrary_documents(document):
     check(loader.load_document(document, "fuzz.json"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.text(max_size=300))
 def test_arbitrary_text(text):
     check(loader.load_text(text, "fuzz.yaml"))
@@ -49,7 +49,7 @@ paths = st.lists(st.sampled_from(["steps", 0, 1, 2, "fields", "choices", "items"
                                   "show_if", "type", "id", "kind", "min", "max"]), max_size=5)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(paths, json_like)
 def test_mutations_of_a_real_flow(path, value):
     """A valid flow with one part replaced by junk: still a flow or problems, never a crash."""

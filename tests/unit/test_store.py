@@ -36,9 +36,14 @@ def test_publish_flow_keeps_exact_source(db, branching):
     assert [(r["flow_id"], r["version"]) for r in db.latest_flows()] == [("branching", 2)]
 
 
+def new_session(db, token_hash, flow_id="branching", version=1, locale="zh_Hans"):
+    return db.create_session(token_hash, flow_id, version, locale, resume_salt="s",
+                             resume_hash="r-" + token_hash, consent_version="v1")
+
+
 def make_session(db, flow):
     db.publish_flow(flow)
-    return db.create_session("hash-" + str(id(flow)), flow.id, flow.version, "zh_Hans")
+    return new_session(db, "hash-" + str(id(flow)), flow.id, flow.version)
 
 
 def test_save_answers_bumps_revision_and_records_who(db, branching):
@@ -82,12 +87,13 @@ def test_a_failed_save_leaves_nothing_half_written(db, branching):
 def test_token_hash_is_unique(db, branching):
     make_session(db, branching)
     with pytest.raises(sqlite3.IntegrityError):
-        db.create_session("hash-" + str(id(branching)), "branching", 1, "en")
+        db.create_session("hash-" + str(id(branching)), "branching", 1, "en", resume_salt="t",
+                          resume_hash="other", consent_version="v1")
 
 
 def test_session_needs_a_published_flow_version(db):
     with pytest.raises(sqlite3.IntegrityError):
-        db.create_session("h", "nowhere", 1, "en")
+        new_session(db, "h", "nowhere")
 
 
 def test_delete_erases_answers_and_is_audited(db, branching):
@@ -99,6 +105,34 @@ def test_delete_erases_answers_and_is_audited(db, branching):
     assert [e["action"] for e in db.audit_entries(sid)] == ["delete"]
     with pytest.raises(LookupError):
         db.save_answers(sid, {"hukou": "other"})
+
+
+def test_second_device_token_and_resume_lookup(db, branching):
+    sid = make_session(db, branching)
+    db.add_token(sid, "second-phone")
+    assert db.session_by_token("second-phone")["id"] == sid
+    assert db.session_by_resume("r-hash-" + str(id(branching)))["id"] == sid
+    assert db.session_by_token("nobody") is None
+
+
+def test_touch_and_expire_idle(db, branching):
+    sid = make_session(db, branching)
+    db.save_answers(sid, {"hukou": "other"})
+    db.touch(sid, last_step="hukou", locale="en")
+    row = db.session(sid)
+    assert row["last_step"] == "hukou" and row["locale"] == "en" and row["revision"] == 1
+    assert db.expire_idle("2000-01-01T00:00:00+00:00") == 0
+    assert db.expire_idle("2999-01-01T00:00:00+00:00") == 1
+    assert db.answers(sid) == {} and db.session(sid)["status"] == "expired"
+
+
+def test_failures_window(db):
+    db.record_failure("k", 1000.0)
+    db.record_failure("k", 1500.0)
+    assert db.failures("k", 900.0) == (2, 1000.0)
+    assert db.failures("k", 1200.0) == (1, 1500.0)
+    db.record_failure("k", 1000.0 + 2 * 86400)  # prunes old ones as it goes
+    assert db.failures("k", 0) == (1, 1000.0 + 2 * 86400)
 
 
 def test_audit_log(db, branching):
@@ -118,7 +152,7 @@ def _worker(args):
     path, worker = args
     s = store.Store(path)
     errors = 0
-    sid = s.create_session(f"token-{worker}", "branching", 1, "en")
+    sid = new_session(s, f"token-{worker}")
     for i in range(SAVES):
         try:
             s.save_answers(sid, {f"f{i}": {"worker": worker, "i": i}})

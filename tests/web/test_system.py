@@ -3,9 +3,22 @@
 import re
 from pathlib import Path
 
-from wizard import create_app
+import pytest
+
+from wizard import create_app, store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app whose database has the schema but no flows yet."""
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "app.sqlite3"),
+                      "SECRET_KEY": "test"})
+    s = store.Store(app.config["DATABASE"])
+    s.migrate()
+    s.close()
+    return app
 
 
 def test_healthz_reports_the_database(client):

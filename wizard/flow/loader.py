@@ -245,7 +245,8 @@ class _Checker:
             return None
         for error in sorted(_VALIDATOR.iter_errors(doc), key=lambda e: list(map(str, e.path))):
             self.error(_path_text(error.absolute_path), _schema_message(error))
-        languages = [x for x in doc.get("languages") or [] if isinstance(x, str)] or ["zh_Hans"]
+        declared = doc.get("languages") if isinstance(doc.get("languages"), list) else []
+        languages = [x for x in declared if isinstance(x, str)] or ["zh_Hans"]
         data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
         self.check_texts(doc, "", languages)
         steps = [s for s in doc.get("steps") or [] if isinstance(s, dict)] \

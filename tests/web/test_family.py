@@ -1,0 +1,324 @@
+"""The family's pages through the Flask client: saving, bad input, sessions, resume."""
+
+import re
+import time
+
+import pytest
+
+from wizard import security, store
+
+from family_helpers import BR, KG, begin
+
+DOB = {"child_dob-day": "1", "child_dob-month": "10", "child_dob-year": "2023"}
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def test_home_lists_published_flows_with_time_and_deadline(client):
+    page = text(client.get("/?lang=en"))
+    assert f'href="{KG}/"' in page and f'href="{BR}/"' in page
+    assert "About 20 minutes" in page
+    assert re.search(r"\d+ days? left|deadline .* has passed|The deadline is today", page)
+
+
+def test_start_needs_consent_and_records_its_version(client, db):
+    response = client.post(f"{BR}/?lang=en", data={})
+    assert response.status_code == 200
+    assert "error-summary" in text(response) and 'href="#f-consent"' in text(response)
+    assert db.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+    begin(client)
+    row = db.db.execute("SELECT consent_version, consent_at, locale FROM sessions").fetchone()
+    assert row[0] == "v1" and row[1] and row[2] == "en"
+
+
+def test_cookie_is_random_httponly_lax_and_only_its_hash_is_stored(client, db):
+    response = client.post(f"{BR}/", data={"consent": "yes"})
+    cookie = response.headers["Set-Cookie"]
+    token = re.search(r"wz_branching=([^;]+)", cookie).group(1)
+    assert len(token) >= 43  # 256 bits, url-safe base64
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    hashes = [r[0] for r in db.db.execute("SELECT token_hash FROM session_tokens")]
+    assert hashes == [security.hash_token(token)]
+    dump = "\n".join(db.db.conn.iterdump())
+    assert token not in dump
+
+
+def test_step_saves_and_goes_on(client, db):
+    first = begin(client)
+    assert first.endswith(f"{BR}/birth")
+    response = client.post(first, data=DOB)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/hukou")
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert db.answers(sid) == {"child_dob": "2023-10-01"}
+    page = text(client.get(f"{BR}/birth"))
+    assert 'value="2023"' in page and 'value="10"' in page  # saved values shown again
+
+
+def test_error_keeps_every_typed_value_and_saves_nothing(client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    client.post(f"{BR}/hukou", data={"hukou": "other"})
+    client.post(f"{BR}/permit", data={"has_permit": "no"})
+    response = client.post(f"{BR}/contact",
+                           data={"mobile": "12345", "child_id": "11010519491231002X"})
+    page = text(response)
+    assert response.status_code == 422
+    assert 'href="#f-mobile"' in page and 'id="f-mobile-error"' in page
+    assert "11-digit mainland mobile number" in page
+    assert 'value="12345"' in page and 'value="11010519491231002X"' in page
+    # The ID's birth date does not match the child's: its own message, also kept.
+    assert "is not the date of birth you gave" in page
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert "mobile" not in db.answers(sid)
+
+
+@pytest.mark.parametrize("data", [
+    {"hukou": "x" * 100_000},
+    {"hukou": ["shanghai", "other"], "unexpected": "field", "csrf_token": "x"},
+    {"hukou": "<script>alert(1)</script>"},
+    {"hukou": "\x00\ufffd"},
+])
+def test_malformed_answers_get_a_message_not_a_crash(client, data, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    response = client.post(f"{BR}/hukou", data=data)
+    assert response.status_code in (303, 422)
+    if response.status_code == 422:
+        assert "error-message" in text(response)
+        assert "<script>alert(1)</script>" not in text(response)
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert db.answers(sid)["child_dob"] == "2023-10-01"  # nothing else lost
+
+
+def test_invalid_utf8_body(client, db):
+    begin(client)
+    response = client.post(f"{BR}/birth", data=b"child_dob-day=\xff\xfe&child_dob-month=1",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 422
+    assert "error-summary" in text(response)
+
+
+def test_step_not_visible_redirects_to_the_right_step(client):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    client.post(f"{BR}/hukou", data={"hukou": "shanghai"})
+    response = client.get(f"{BR}/permit")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/contact")
+    assert client.get(f"{BR}/no-such-step").status_code == 404
+
+
+def test_progress_and_back_link(client):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    page = text(client.get(f"{BR}/hukou?lang=en"))
+    assert "Step 2 of 5" in page
+    assert f'class="back-link" href="{BR}/birth"' in page
+    client.post(f"{BR}/hukou", data={"hukou": "other"})
+    assert "Step 2 of 6" in text(client.get(f"{BR}/hukou"))
+
+
+def test_no_session_and_deleted_session_explain_and_offer_ways_back(client):
+    page = text(client.get(f"{BR}/birth?lang=en"))
+    assert "could not find your answers" in page
+    assert 'href="/resume"' in page and f'href="{BR}/"' in page
+    begin(client)
+    client.post(f"{BR}/delete")
+    page = text(client.get(f"{BR}/birth"))
+    assert "could not find your answers" in page  # cookie removed with the answers
+
+
+def test_expired_session_is_erased_and_explained(client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    db.db.execute("UPDATE sessions SET updated_at = '2000-01-01T00:00:00+00:00'")
+    page = text(client.get(f"{BR}/hukou?lang=en"))
+    assert "Your saved answers have expired" in page
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert db.answers(sid) == {} and db.session(sid)["status"] == "expired"
+
+
+def complete_branching(client, hukou="shanghai"):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    client.post(f"{BR}/hukou", data={"hukou": hukou})
+    if hukou == "other":
+        client.post(f"{BR}/permit", data={"has_permit": "yes"})
+        client.post(f"{BR}/permit-points", data={"points": "130"})
+    client.post(f"{BR}/contact", data={"mobile": "13800138000"})
+    client.post(f"{BR}/documents", data={"documents": ["hukou_book"]})
+    return client.post(f"{BR}/apply", data={})
+
+
+def test_review_done_and_delete(client, db):
+    assert complete_branching(client).headers["Location"].endswith("/review")
+    page = text(client.get(f"{BR}/review?lang=en"))
+    assert "Not provided" in page  # the optional ID number
+    assert f'href="{BR}/hukou?return=review"' in page
+    response = client.post(f"{BR}/review")
+    assert response.headers["Location"].endswith("/done")
+    sheet = text(client.get(f"{BR}/done"))
+    assert "手机号码" in sheet and "138 0013 8000" in sheet
+    assert "Still needed" not in sheet or "Ready" in sheet
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert db.session(sid)["status"] == "completed"
+    assert client.post(f"{BR}/delete").status_code == 303
+    assert db.answers(sid) == {}
+
+
+def test_review_refuses_completion_while_answers_are_missing(client):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    response = client.post(f"{BR}/review?lang=en")
+    assert response.status_code == 422
+    page = text(response)
+    assert "Some answers are missing" in page and f"{BR}/hukou?return=review" in page
+    assert client.get(f"{BR}/done").status_code == 303
+
+
+def test_change_from_review_comes_back_unless_new_questions_open(client):
+    complete_branching(client)
+    response = client.post(f"{BR}/contact?return=review", data={"mobile": "13900139000"})
+    assert response.headers["Location"].endswith("/review")
+    response = client.post(f"{BR}/hukou?return=review", data={"hukou": "other"})
+    assert response.headers["Location"].endswith(f"{BR}/permit?return=review")
+    response = client.post(f"{BR}/permit?return=review", data={"has_permit": "no"})
+    assert response.headers["Location"].endswith("/review")
+
+
+def resume_code(client):
+    page = text(client.get(f"{BR}/save?lang=en"))
+    return re.search(r'id="resume-code"[^>]*>([A-Z0-9 ]+)<', page).group(1)
+
+
+def test_save_page_shows_code_qr_and_link(client):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    page = text(client.get(f"{BR}/save?lang=en"))
+    code = resume_code(client)
+    assert re.fullmatch(r"[A-Z0-9]{4} [A-Z0-9]{4}", code)
+    assert set(code.replace(" ", "")) <= set(security.RESUME_ALPHABET)
+    assert "<svg" in page and "screenshot" in page
+    assert f"/resume?code={code.replace(' ', '')}" in page
+
+
+def test_resume_on_another_device_with_code_and_birth_date(app, client):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    client.post(f"{BR}/hukou", data={"hukou": "other"})
+    client.get(f"{BR}/permit")
+    code = resume_code(client)
+    other = app.test_client()
+    response = other.post("/resume", data={"code": code.lower().replace(" ", "-"),
+                                           "dob-day": "01", "dob-month": "10",
+                                           "dob-year": "2023"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/permit")
+    page = text(other.get(f"{BR}/hukou"))
+    assert 'value="other" checked' in page
+    # Both phones carry on with the same answers.
+    other.post(f"{BR}/permit", data={"has_permit": "yes"})
+    assert 'value="yes" checked' in text(client.get(f"{BR}/permit"))
+
+
+def test_resume_with_a_pin_when_no_birth_date_yet(app, client):
+    begin(client)
+    page = text(client.get(f"{BR}/save?lang=en"))
+    assert 'name="pin"' in page and "resume-code" not in page
+    assert client.post(f"{BR}/save", data={"pin": "12a4"}).status_code == 422
+    assert client.post(f"{BR}/save", data={"pin": "2580"}).status_code == 303
+    code = resume_code(client)
+    other = app.test_client()
+    assert other.post("/resume", data={"code": code, "pin": "0000"}).status_code == 422
+    response = other.post("/resume", data={"code": code, "pin": "2580"})
+    assert response.status_code == 303
+
+
+def test_wrong_attempts_are_rate_limited_with_a_wait_time(app, client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    code = resume_code(client)
+    other = app.test_client()
+    wrong = {"code": code, "dob-day": "2", "dob-month": "10", "dob-year": "2023"}
+    for _ in range(security.CODE_LIMIT):
+        assert other.post("/resume?lang=en", data=wrong).status_code == 422
+    response = other.post("/resume?lang=en", data={**wrong, "dob-day": "1"})
+    assert response.status_code == 429  # even the right answer waits now
+    assert re.search(r"Wait \d+ minutes", text(response))
+    # Old failures stop counting after the window.
+    db.db.execute("UPDATE attempts SET at = at - ?", (security.CODE_WINDOW + 1,))
+    assert other.post("/resume", data={**wrong, "dob-day": "1"}).status_code == 303
+
+
+def test_rate_limit_per_client_across_codes(app, db):
+    other = app.test_client()
+    for i in range(security.CLIENT_LIMIT):
+        other.post("/resume", data={"code": f"AAAA{i:04d}", "pin": "1234"})
+    assert other.post("/resume", data={"code": "CCCCDDDD", "pin": "1"}).status_code == 429
+
+
+def test_expired_session_cannot_be_resumed(app, client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    code = resume_code(client)
+    db.db.execute("UPDATE sessions SET updated_at = '2000-01-01T00:00:00+00:00'")
+    response = app.test_client().post("/resume?lang=en", data={
+        "code": code, "dob-day": "1", "dob-month": "10", "dob-year": "2023"})
+    assert response.status_code == 410 and "expired" in text(response)
+
+
+def test_resume_codes_are_stored_only_as_hmacs(client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    code = resume_code(client).replace(" ", "")
+    assert code not in "\n".join(db.db.conn.iterdump())
+
+
+# ------------------------------------------------------------ transport
+
+
+def test_html_is_compressed_and_headers_are_strict(client):
+    response = client.get("/?lang=en", headers={"Accept-Encoding": "br, gzip"})
+    assert response.headers["Content-Encoding"] in ("br", "gzip")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_static_files_have_versioned_urls_cached_for_a_year(client):
+    page = text(client.get("/"))
+    url = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', page).group(1)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "max-age=31536000" not in client.get("/static/css/app.css").headers.get(
+        "Cache-Control", "")
+
+
+def test_csrf_is_enforced_when_enabled(tmp_path):
+    from wizard import create_app
+
+    app = create_app({"DATABASE": str(tmp_path / "c.sqlite3"), "SECRET_KEY": "k"})
+    s = store.Store(app.config["DATABASE"])
+    s.migrate()
+    s.close()
+    response = app.test_client().post("/resume", data={"code": "AAAA"})
+    assert response.status_code == 400
+    assert "send the page again" in text(response) or "csrf" in text(response).lower()
+
+
+def test_a_server_error_never_loses_saved_answers(app, client, db, monkeypatch):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store.Store, "save_answers", broken)
+    response = client.post(f"{BR}/hukou", data={"hukou": "other"})
+    assert response.status_code == 500
+    monkeypatch.undo()
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert db.answers(sid) == {"child_dob": "2023-10-01"}
+    assert "saved answers are safe" in text(response)
