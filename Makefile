@@ -39,6 +39,7 @@ check: venv
 
 bench: test-deps chromium
 	$(BIN)/python bench/engine_speed.py
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -47,6 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
+    if app.config.get("BEHIND_PROXY"):
+        # Behind one reverse proxy: trust its X-Forwarded-For/-Proto, so that rate limits see
+        # the phone's address and cookies get Secure under HTTPS.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
     app.teardown_appcontext(close_store)
     csrf.init_app(app)
     compress.init_app(app)

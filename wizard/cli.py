@@ -82,8 +82,23 @@ def flows_command() -> None:
     db.close()
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Erase the answers of sessions idle longer than SESSION_IDLE_DAYS (run it daily)."""
+    import datetime
+
+    days = current_app.config["SESSION_IDLE_DAYS"]
+    before = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days))
+    db = store.Store(current_app.config["DATABASE"])
+    count = db.expire_idle(before.isoformat(timespec="seconds"))
+    db.close()
+    click.echo(f"erased the answers of {count} session(s) idle for more than {days} days")
+
+
 def register(app: Flask) -> None:
-    for command in (check_command, init_db_command, import_command, flows_command):
+    for command in (check_command, init_db_command, import_command, flows_command,
+                    purge_command):
         app.cli.add_command(command)
 
 

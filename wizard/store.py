@@ -265,13 +265,16 @@ class Store:
                 "locale = COALESCE(?, locale), updated_at = ? WHERE id = ?",
                 (last_step, locale, now(), session_id))
 
-    def expire_idle(self, before: str) -> int:
-        """Erase the answers of sessions idle since before `before` (ISO time); returns how many.
-        Shortest retention: an abandoned session's answers do not wait for a clean-up job."""
+    def expire_idle(self, before: str, session_id: int | None = None) -> int:
+        """Erase the answers of sessions idle since before `before` (ISO time): all of them, or
+        just one; returns how many. Shortest retention: an abandoned session's answers are
+        erased as soon as anyone touches it, and `wizard purge` erases the rest."""
+        only = "" if session_id is None else " AND id = ?"
+        params = (before,) if session_id is None else (before, session_id)
         with self.write():
             ids = [r["id"] for r in self.db.query(
                 "SELECT id FROM sessions WHERE status IN ('active', 'completed') "
-                "AND updated_at < ?", (before,))]
+                "AND updated_at < ?" + only, params)]
             for session_id in ids:
                 self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
                 self.db.execute("UPDATE sessions SET status = 'expired' WHERE id = ?",

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 FLOW_ID = "kindergarten-shanghai"
+DEFAULT_LANG = "zh_Hans"  # what a page is in when nobody asked for another language
 PHONE = {
     "viewport": {"width": 360, "height": 640},
     "device_scale_factor": 1,
@@ -297,9 +298,12 @@ class Family:
         return self.path[len(prefix):]
 
     def open(self, path: str = "") -> None:
-        """Goes to a page, asking for the family's language (remembered in a cookie)."""
+        """Goes to a page, asking for the family's language (remembered in a cookie) unless it
+        is the default one, which a family gets without asking."""
         url = self.url(path)
-        self.page.goto(url + ("&" if "?" in url else "?") + f"lang={self.lang}")
+        if self.lang != DEFAULT_LANG:
+            url += ("&" if "?" in url else "?") + f"lang={self.lang}"
+        self.page.goto(url)
 
     # pressing things ----------------------------------------------------------
 

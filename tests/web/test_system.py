@@ -73,7 +73,26 @@ def test_import_refuses_a_broken_file_and_imports_nothing(runner, tmp_path):
 def test_every_cli_command_is_in_the_readme(app):
     readme = (ROOT / "README.md").read_text("utf-8")
     ours = set(app.cli.commands)
-    assert {"check", "init-db", "import", "flows"} <= ours
+    assert {"check", "init-db", "import", "flows", "purge"} <= ours
     for name in sorted(ours):
         assert f"wizard {name}" in readme, f"README.md does not document 'wizard {name}'"
     assert "make serve" in readme and "make test" in readme
+
+
+def test_purge_erases_idle_sessions_only(runner, app):
+    s = store.Store(app.config["DATABASE"])
+    from wizard.flow import loader
+
+    s.publish_flow(loader.load_file(ROOT / "tests" / "flows" / "branching.yaml").flow)
+    old = s.create_session("a", "branching", 1, "en", resume_salt="1", resume_hash="1",
+                           consent_version="v1")
+    new = s.create_session("b", "branching", 1, "en", resume_salt="2", resume_hash="2",
+                           consent_version="v1")
+    s.save_answers(old, {"hukou": "other"})
+    s.save_answers(new, {"hukou": "other"})
+    s.db.execute("UPDATE sessions SET updated_at = '2001-01-01T00:00:00+00:00' WHERE id = ?",
+                 (old,))
+    result = runner.invoke(args=["purge"])
+    assert "erased the answers of 1 session(s)" in result.output
+    assert s.answers(old) == {} and s.answers(new) == {"hukou": "other"}
+    s.close()

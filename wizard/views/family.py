@@ -67,7 +67,7 @@ def _active(flow_id: str):
     sess = _session(flow_id)
     if sess is not None and sess["status"] in ("active", "completed") \
             and sess["updated_at"] < _idle_limit():
-        get_store().expire_idle(_idle_limit())
+        get_store().expire_idle(_idle_limit(), sess["id"])
         sess = get_store().session(sess["id"])
     if sess is None or sess["status"] in ("deleted", "expired"):
         flow = _flow_or_404(flow_id)
@@ -251,9 +251,11 @@ def done(flow_id: str):
                               "label": i18n.flow_text(r.field.label, flow.default_language),
                               "value": forms.display(flow, r.field, r.value),
                               "official_value": forms.official_display(r.field, r.value)})
-    for s in j.steps:
-        if s.kind == "instruction":
-            next_steps.append(i18n.flow_text(s.title, flow.default_language))
+    # What happens next: the instruction pages after the last question (the stages ahead),
+    # not the warnings and introductions met on the way.
+    last_question = max((i for i, s in enumerate(j.steps) if s.kind != "instruction"), default=-1)
+    for s in j.steps[last_question + 1:]:
+        next_steps.append(i18n.flow_text(s.title, flow.default_language))
     return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
                            next_steps=next_steps, days_left=_days_left(flow))
 
@@ -338,7 +340,7 @@ def resume():
     sess = store.session_by_resume(lookup)
     if sess is not None and sess["status"] in ("active", "completed") \
             and sess["updated_at"] < _idle_limit():
-        store.expire_idle(_idle_limit())
+        store.expire_idle(_idle_limit(), sess["id"])
         sess = store.session(sess["id"])
     if sess is not None and sess["status"] in ("expired", "deleted"):
         flow = _flow_or_404(sess["flow_id"])
