@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test venv test-deps chromium bench check clean
+.PHONY: serve test venv test-deps chromium bench check clean i18n-extract i18n-update i18n-compile
 
 # Installed marker: re-install only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -26,12 +26,24 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-serve: venv
+# Interface catalogs: extract msgids into the template, merge into each language, compile.
+# The .mo files are built, not committed: serve and test compile them.
+i18n-extract: venv
+	$(BIN)/pybabel extract -F pyproject.toml -k N_ --no-location --sort-output \
+		--project wizard --msgid-bugs-address "" -o locales/messages.pot .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+
+i18n-compile: venv
+	$(BIN)/pybabel compile -d locales --use-fuzzy --statistics 2>&1 | grep -v "^$$" || true
+
+serve: venv i18n-compile
 	$(BIN)/wizard init-db
 	$(BIN)/wizard import
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: test-deps chromium
+test: test-deps chromium i18n-compile
 	$(BIN)/python -m pytest -n 2 -q
 
 check: venv

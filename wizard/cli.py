@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import store
-from .flow import loader
+from .flow import loader, translations
 
 
 def _report(results: list[loader.LoadResult], names: list[str]) -> tuple[int, int]:
@@ -96,9 +97,68 @@ def purge_command() -> None:
     click.echo(f"erased the answers of {count} session(s) idle for more than {days} days")
 
 
+@click.group("i18n")
+def i18n_group() -> None:
+    """Flow translations as gettext PO catalogs."""
+
+
+@i18n_group.command("export")
+@click.argument("flow_id")
+@click.argument("lang")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write here, not stdout")
+@with_appcontext
+def i18n_export(flow_id: str, lang: str, output: str | None) -> None:
+    """Write a PO catalog of FLOW's texts for LANG (translations so far filled in)."""
+    path = translations.flow_file(current_app.config["FLOWS_DIR"], flow_id)
+    po = translations.export_po(path.read_text("utf-8"), lang)
+    if output:
+        Path(output).write_text(po, "utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(po, nl=False)
+
+
+@i18n_group.command("import")
+@click.argument("po_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--flow", "flow_id", help="flow id (default: from the catalog's Project header)")
+@with_appcontext
+def i18n_import(po_file: str, flow_id: str | None) -> None:
+    """Write the translations in PO_FILE back into the flow file (then check it)."""
+    po_text = Path(po_file).read_text("utf-8")
+    if flow_id is None:
+        found = re.search(r'^"Project-Id-Version: flow ([a-z0-9-]+)', po_text, re.M)
+        if not found:
+            raise click.UsageError("cannot tell which flow this catalog is for: use --flow")
+        flow_id = found.group(1)
+    path = translations.flow_file(current_app.config["FLOWS_DIR"], flow_id)
+    result = translations.import_po(path.read_text("utf-8"), po_text)
+    for problem in result.problems:
+        click.echo(f"{po_file}: skipped {problem}", err=True)
+    checked = loader.load_text(result.text, str(path))
+    if checked.errors:
+        for problem in checked.errors:
+            click.echo(str(problem), err=True)
+        click.echo("refused: the flow would not load; the file is unchanged", err=True)
+        sys.exit(1)
+    path.write_text(result.text, "utf-8")
+    click.echo(f"{path}: {result.updated} {result.lang} text(s) updated")
+
+
+@i18n_group.command("status")
+@with_appcontext
+def i18n_status() -> None:
+    """Translation coverage of every flow file, per language."""
+    from .i18n import LANGUAGES
+
+    for path in sorted(Path(current_app.config["FLOWS_DIR"]).glob("*.yaml")):
+        for row in translations.coverage(path.read_text("utf-8"), tuple(LANGUAGES)):
+            click.echo(f"{row.flow_id}\t{row.lang}\t{row.translated}/{row.total}\t"
+                       f"{row.percent:.0f}%")
+
+
 def register(app: Flask) -> None:
     for command in (check_command, init_db_command, import_command, flows_command,
-                    purge_command):
+                    purge_command, i18n_group):
         app.cli.add_command(command)
 
 

@@ -116,7 +116,8 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
         view = FieldView(
             field=f, id=fid, widget=ftype.widget,
             label=i18n.flow_text(f.label, flow.default_language),
-            official=f.official, hint=_md_inline(f.hint, flow), help=_md(f.help, flow),
+            official=i18n.official_term(f.label, f.official, flow.default_language),
+            hint=_md_inline(f.hint, flow), help=_md(f.help, flow),
             value=value, attrs=ftype.attrs(f), required=f.required,
             error=error_text(f, errors[f.id], flow) if f.id in errors else None,
         )
@@ -124,7 +125,8 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
         for i, c in enumerate(j.choices(f)):
             view.choices.append(ChoiceView(
                 value=c.value, id=fid if i == 0 else f"{fid}-{c.value}",
-                label=i18n.flow_text(c.label, flow.default_language), official=c.official,
+                label=i18n.flow_text(c.label, flow.default_language),
+                official=i18n.official_term(c.label, c.official, flow.default_language),
                 hint=_md_inline(c.hint, flow), checked=c.value in picked,
             ))
         if not f.is_input:

@@ -6,6 +6,8 @@ browser's Accept-Language, then Simplified Chinese.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import g, request
 from flask_babel import Babel, get_locale
 from markupsafe import Markup, escape
@@ -77,7 +79,20 @@ def init_app(app) -> None:
         code = current()
         name, tag, direction = LANGUAGES[code]
         return {"lang_code": code, "lang_tag": tag, "lang_dir": direction,
-                "languages": LANGUAGES, "t": flow_text, "t_md": flow_markdown}
+                "languages": LANGUAGES, "t": flow_text, "t_md": flow_markdown,
+                "lang_url": _lang_url,
+                "large_text": request.cookies.get(TEXT_COOKIE) == "large"}
+
+
+TEXT_COOKIE = "text"
+
+
+def _lang_url(code: str) -> str:
+    """This page's address in another language (other query arguments kept)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    query = "&".join(f"{quote(k)}={quote(v)}" for k, values in args.items() for v in values)
+    return f"{request.path}?{query}"
 
 
 def flow_text(text: Text | None, default_lang: str = DEFAULT) -> Markup:
@@ -98,6 +113,17 @@ def flow_markdown(text: Text | None, default_lang: str = DEFAULT) -> Markup:
         return html
     tag = LANGUAGES.get(used, (None, used.replace("_", "-"), "ltr"))[1]
     return Markup('<div lang="{}" class="fallback">{}</div>').format(tag, html)
+
+
+def official_term(label: Text | None, official: str | None,
+                  default_lang: str = DEFAULT) -> str | None:
+    """The official Chinese term to show beside a label: always on pages in another language;
+    on Simplified Chinese pages only where it differs from the label itself."""
+    if not official:
+        return None
+    if current() == "zh_Hans" and plain(label, default_lang).strip() == official.strip():
+        return None
+    return official
 
 
 def plain(text: Text | None, default_lang: str = DEFAULT) -> str:

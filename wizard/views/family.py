@@ -93,6 +93,22 @@ def _documents(flow: Flow) -> list:
     return [c for s in flow.steps if s.kind == "checklist" for f in s.fields for c in f.choices]
 
 
+# ---------------------------------------------------------------- settings
+
+
+@bp.get("/text-size")
+def text_size():
+    """Larger text, remembered in a cookie: works without JavaScript."""
+    size = "large" if request.args.get("size") == "large" else "normal"
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"  # only ever back to a page of ours
+    response = redirect(target, 303)
+    response.set_cookie(i18n.TEXT_COOKIE, size, max_age=365 * 86400, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response
+
+
 # ---------------------------------------------------------------- home and start
 
 
