@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard import create_app, store
+from wizard import store
 from wizard.flow import loader
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +37,6 @@ def db(tmp_path):
     s.migrate()
     yield s
     s.close()
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "app.sqlite3"),
-                      "SECRET_KEY": "test"})
-    s = store.Store(app.config["DATABASE"])
-    s.migrate()
-    s.close()
-    return app
 
 
 @pytest.fixture

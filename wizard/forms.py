@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from flask_babel import format_date, format_decimal, gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import i18n
 from .engine import Journey
@@ -122,6 +122,12 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
             error=error_text(f, errors[f.id], flow) if f.id in errors else None,
         )
         picked = value if isinstance(value, list) else [value]
+        if f.type == "yes_no":
+            view.choices = [
+                ChoiceView("yes", fid, Markup(escape(gettext("Yes"))), None, None,
+                           "yes" in picked),
+                ChoiceView("no", f"{fid}-no", Markup(escape(gettext("No"))), None, None,
+                           "no" in picked)]
         for i, c in enumerate(j.choices(f)):
             view.choices.append(ChoiceView(
                 value=c.value, id=fid if i == 0 else f"{fid}-{c.value}",

@@ -139,7 +139,7 @@ def import_po(source: str, po_text: str, lang: str | None = None) -> ImportResul
             value[lang] = (LiteralScalarString(translation) if "\n" in translation
                            else translation)
             result.updated += 1
-    if lang not in doc["languages"]:
+    if result.updated and lang not in doc["languages"]:
         doc["languages"].append(lang)
     out = io.StringIO()
     y.dump(doc, out)

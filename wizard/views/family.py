@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from types import SimpleNamespace
 
 import segno
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
@@ -327,12 +328,34 @@ def save(flow_id: str):
     ), (422 if error else 200)
 
 
+def _resume_page(code_text: str, values: dict, error: str | None = None, status: int = 200):
+    """The resume form, built from the same field views and macros as step pages."""
+    def view(name, label, widget, value, hint=None, attrs=None, err=None):
+        return forms.FieldView(
+            field=SimpleNamespace(id=name), id=f"f-{name}", widget=widget, label=label,
+            official=None, hint=hint, help=None, value=value, error=err, attrs=attrs or {})
+
+    fields = [
+        view("code", gettext("Your code"), "text", code_text,
+             hint=gettext("8 letters and numbers, like KD7M 4PQX"), err=error,
+             attrs={"autocomplete": "off", "autocapitalize": "characters",
+                    "spellcheck": "false", "maxlength": 20, "class": "input-code"}),
+        view("dob", gettext("Your child's date of birth"), "date",
+             {p: values.get(f"dob-{p}", "") for p in ("day", "month", "year")},
+             hint=gettext("For example 15 3 2024")),
+        view("pin", gettext("Or your 4-digit PIN, if you chose one"), "text", "",
+             attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 4,
+                    "autocomplete": "off", "class": "input-short"}),
+    ]
+    return render_template("family/resume.html", fields=fields,
+                           summary=forms.summary(fields)), status
+
+
 @bp.route("/resume", methods=["GET", "POST"])
 def resume():
     code_text = request.values.get("code", "")[:40]
     if request.method == "GET":
-        return render_template("family/resume.html", code=code_text, errors={},
-                               values={})
+        return _resume_page(code_text, {})
     store = get_store()
     secret = current_app.config["SECRET_KEY"]
     code = security.normalise_code(code_text)
@@ -341,18 +364,14 @@ def resume():
     limits = [(f"code:{lookup}", security.CODE_LIMIT, security.CODE_WINDOW),
               (f"client:{client}", security.CLIENT_LIMIT, security.CLIENT_WINDOW)]
     values = {k: request.form.get(k, "") for k in ("dob-day", "dob-month", "dob-year", "pin")}
-    errors: dict[str, str] = {}
     wait = security.wait_seconds(store, limits)
     if wait:
         minutes = max(1, (wait + 59) // 60)
-        errors["code"] = gettext("Too many tries. Wait %(minutes)d minutes, then try again.",
-                                 minutes=minutes)
-        return render_template("family/resume.html", code=code_text, errors=errors,
-                               values=values), 429
+        return _resume_page(code_text, values, gettext(
+            "Too many tries. Wait %(minutes)d minutes, then try again.", minutes=minutes), 429)
     if not code:
-        errors["code"] = gettext("Enter the code from your saved page, like KD7M 4PQX")
-        return render_template("family/resume.html", code=code_text, errors=errors,
-                               values=values), 422
+        return _resume_page(code_text, values, gettext(
+            "Enter the code from your saved page, like KD7M 4PQX"), 422)
     sess = store.session_by_resume(lookup)
     if sess is not None and sess["status"] in ("active", "completed") \
             and sess["updated_at"] < _idle_limit():
@@ -380,10 +399,8 @@ def resume():
     now = time.time()
     for key, _limit, _window in limits:
         store.record_failure(key, now)
-    errors["code"] = gettext(
-        "The code and the date of birth (or PIN) do not match. Check both and try again.")
-    return render_template("family/resume.html", code=code_text, errors=errors,
-                           values=values), 422
+    return _resume_page(code_text, values, gettext(
+        "The code and the date of birth (or PIN) do not match. Check both and try again."), 422)
 
 
 def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
