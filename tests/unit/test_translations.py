@@ -88,3 +88,26 @@ def test_coverage_counts_missing_texts():
     rows = {c.lang: c for c in translations.coverage(text, ("ug",))}
     assert rows["en"].translated == rows["en"].total - 1
     assert rows["ug"].translated == 0 and rows["zh_Hans"].percent == 100.0
+
+
+def test_import_keeps_section_comments_and_blank_lines_in_place():
+    source = (
+        "id: x\nversion: 1\nlanguages: [zh_Hans, en]\ntitle: {zh_Hans: 标题, en: Title}\n"
+        "steps:\n  - id: a\n    kind: instruction\n    title: {zh_Hans: 甲, en: A}\n"
+        "    body:\n      zh_Hans: |\n        正文\n      en: |\n        Body\n\n"
+        "  # 2. Second section\n  - id: b\n    kind: instruction\n"
+        "    title:\n      zh_Hans: 乙\n      en: B\n    body: 正文二\n")
+    po = translations.export_po(source, "zh_Hant")
+    catalog = read_po(io.StringIO(po))
+    for message in catalog:
+        if message.id:
+            message.string = "繁" + message.id
+    out = io.BytesIO()
+    from babel.messages.pofile import write_po
+
+    write_po(out, catalog)
+    text = translations.import_po(source, out.getvalue().decode()).text
+    assert "      zh_Hant: |\n        繁正文\n\n  # 2. Second section\n  - id: b" in text
+    assert "      en: B\n      zh_Hant: 繁乙\n" in text
+    assert loader.load_text(text).flow.step("b").body == {"zh_Hans": "正文二",
+                                                          "zh_Hant": "繁正文二"}

@@ -302,7 +302,7 @@ def test_csrf_is_enforced_when_enabled(tmp_path):
     s = store.Store(app.config["DATABASE"])
     s.migrate()
     s.close()
-    response = app.test_client().post("/resume", data={"code": "AAAA"})
+    response = app.test_client().post("/resume?lang=en", data={"code": "AAAA"})
     assert response.status_code == 400
     assert "send the page again" in text(response) or "csrf" in text(response).lower()
 

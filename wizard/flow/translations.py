@@ -136,8 +136,8 @@ def import_po(source: str, po_text: str, lang: str | None = None) -> ImportResul
             value = CommentedMap([(default, value)])
             entry.node[entry.key] = value
         if value.get(lang) != translation:
-            value[lang] = (LiteralScalarString(translation) if "\n" in translation
-                           else translation)
+            _put_last(value, lang, LiteralScalarString(translation) if "\n" in translation
+                      else translation)
             result.updated += 1
     if result.updated and lang not in doc["languages"]:
         doc["languages"].append(lang)
@@ -145,6 +145,31 @@ def import_po(source: str, po_text: str, lang: str | None = None) -> ImportResul
     y.dump(doc, out)
     result.text = out.getvalue()
     return result
+
+
+def _put_last(mapping: CommentedMap, key: str, value: Any) -> None:
+    """Set a key; a new key goes last and takes over the blank lines and comments that ruamel
+    keeps on the old last key (they belong after the mapping, before what follows it)."""
+    if key in mapping or not hasattr(mapping, "ca"):
+        mapping[key] = value
+        return
+    keys = list(mapping.keys())
+    trailing = mapping.ca.items.pop(keys[-1], None) if keys else None
+    last_value = mapping[keys[-1]] if keys else None
+    scalar_comment = None
+    if hasattr(last_value, "comment") and getattr(last_value, "comment", None):
+        # A block scalar (|) keeps what follows it on the scalar itself.
+        scalar_comment = last_value.comment
+        last_value.comment = None
+    mapping[key] = value
+    if mapping.fa.flow_style() and sum(len(str(v)) + 12 for v in mapping.values()) > 100:
+        mapping.fa.set_block_style()  # a {..} that no longer fits a line: one text per line
+    if trailing:
+        mapping.ca.items[key] = trailing
+    if scalar_comment and hasattr(mapping[key], "comment"):
+        mapping[key].comment = scalar_comment
+    elif scalar_comment:
+        last_value.comment = scalar_comment
 
 
 def _catalog_language(po_text: str) -> str | None:
