@@ -63,7 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     i18n.init_app(app)
     app.register_blueprint(system.bp)
-    family.init_app(app)
+    app.register_blueprint(family.bp)
     app.after_request(security.add_headers)
 
     # Static files: versioned URLs (?v=content hash) are cached for a year.

@@ -11,8 +11,7 @@ import time
 from types import SimpleNamespace
 
 import segno
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from .. import catalog, engine, forms, get_store, i18n, security
@@ -62,14 +61,19 @@ def _idle_limit() -> str:
     return cutoff.isoformat(timespec="seconds")
 
 
-def _active(flow_id: str):
-    """(session, flow, answers, journey) for an active session, or a response explaining why
-    there is none (never started, expired, deleted)."""
-    sess = _session(flow_id)
+def _fresh(sess: dict | None) -> dict | None:
+    """The session as it stands now: one idle too long is erased (and says so) on first touch."""
     if sess is not None and sess["status"] in ("active", "completed") \
             and sess["updated_at"] < _idle_limit():
         get_store().expire_idle(_idle_limit(), sess["id"])
         sess = get_store().session(sess["id"])
+    return sess
+
+
+def _active(flow_id: str):
+    """(session, flow, answers, journey) for an active session, or a response explaining why
+    there is none (never started, expired, deleted)."""
+    sess = _fresh(_session(flow_id))
     if sess is None or sess["status"] in ("deleted", "expired"):
         flow = _flow_or_404(flow_id)
         reason = sess["status"] if sess else "missing"
@@ -122,10 +126,13 @@ def home():
 @bp.get("/f/<flow_id>/")
 def start(flow_id: str):
     flow = _flow_or_404(flow_id)
-    sess = _session(flow_id)
-    started = sess is not None and sess["status"] in ("active", "completed")
+    sess = _fresh(_session(flow_id))
+    carry_on = None
+    if sess is not None and sess["status"] in ("active", "completed"):
+        carry_on = (_step_url(flow, sess["last_step"]) if sess["last_step"]
+                    else url_for("family.review", flow_id=flow.id))
     return render_template("family/start.html", flow=flow, days_left=_days_left(flow),
-                           documents=_documents(flow), started=started, error=None,
+                           documents=_documents(flow), carry_on=carry_on, error=None,
                            consent_version=CONSENT_VERSION)
 
 
@@ -135,8 +142,7 @@ def begin(flow_id: str):
     if request.form.get("consent") != "yes":
         return render_template(
             "family/start.html", flow=flow, days_left=_days_left(flow),
-            documents=_documents(flow), started=False,
-            consent_version=CONSENT_VERSION,
+            documents=_documents(flow), carry_on=None, consent_version=CONSENT_VERSION,
             error=gettext("Tick the box to agree, so that we can save your answers")), 200
     token = security.new_token()
     salt = security.new_salt()
@@ -372,11 +378,7 @@ def resume():
     if not code:
         return _resume_page(code_text, values, gettext(
             "Enter the code from your saved page, like KD7M 4PQX"), 422)
-    sess = store.session_by_resume(lookup)
-    if sess is not None and sess["status"] in ("active", "completed") \
-            and sess["updated_at"] < _idle_limit():
-        store.expire_idle(_idle_limit(), sess["id"])
-        sess = store.session(sess["id"])
+    sess = _fresh(store.session_by_resume(lookup))
     if sess is not None and sess["status"] in ("expired", "deleted"):
         flow = _flow_or_404(sess["flow_id"])
         return render_template("family/no_session.html", flow=flow, reason=sess["status"],
@@ -422,10 +424,3 @@ def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
         return False
     return typed == stored
 
-
-def init_app(app) -> None:
-    app.register_blueprint(bp)
-
-    @app.before_request
-    def _pick_language():
-        g.lang = i18n.current()
