@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
-        COMPRESS_MIMETYPES=["text/html", "text/css", "application/javascript",
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
                             "application/json", "image/svg+xml"],
         COMPRESS_MIN_SIZE=256,
         COMPRESS_ALGORITHM=["br", "gzip"],

@@ -135,7 +135,8 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
                 official=i18n.official_term(c.label, c.official, flow.default_language),
                 hint=_md_inline(c.hint, flow), checked=c.value in picked,
             ))
-        if not f.is_input:
+        if not f.is_input and not errors:
+            # Worked out from saved answers: hidden while the page shows typed, unsaved ones.
             view.shown_value = display(flow, f, j.calculated(f.id))
         views.append(view)
     return views

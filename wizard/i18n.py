@@ -99,10 +99,12 @@ def flow_text(text: Text | None, default_lang: str = DEFAULT) -> Markup:
     """A flow text in the page language; a fallback is marked with its own lang attribute
     (so screen readers switch voice) and a class that shows it is untranslated."""
     value, used = pick(text, current(), default_lang)
+    # Short texts may use inline Markdown (**bold**); rendered safely, never shown as typed.
+    html = Markup(markdown.render_inline(value)) if value else Markup("")
     if used is None or used == current():
-        return escape(value)
+        return html
     tag = LANGUAGES.get(used, (None, used.replace("_", "-"), "ltr"))[1]
-    return Markup('<span lang="{}" class="fallback">{}</span>').format(tag, value)
+    return Markup('<span lang="{}" class="fallback">{}</span>').format(tag, html)
 
 
 def flow_markdown(text: Text | None, default_lang: str = DEFAULT) -> Markup:

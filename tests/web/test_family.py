@@ -322,3 +322,21 @@ def test_a_server_error_never_loses_saved_answers(app, client, db, monkeypatch):
     sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
     assert db.answers(sid) == {"child_dob": "2023-10-01"}
     assert "saved answers are safe" in text(response)
+
+
+def test_change_from_review_that_makes_advice_apply_shows_it_first(client):
+    begin(client, KG)
+    answers = [("child-birth", DOB | {"child_dob-year": "2024", "child_dob-month": "1"}),
+               ("hukou", {"hukou": "shanghai"}), ("district", {"district": "xuhui"}),
+               ("housing", {"housing": "own"}),
+               ("guardian", {"guardian1_relation": "mother", "guardian1_mobile": "13800138000"}),
+               ("child-details", {"child_name": "王小明"})]
+    for step, data in answers:
+        assert client.post(f"{KG}/{step}", data=data).status_code == 303, step
+    response = client.post(f"{KG}/housing?return=review", data={"housing": "unfiled_lease"})
+    assert response.headers["Location"].endswith(f"{KG}/check-housing?return=review")
+    response = client.post(f"{KG}/check-housing?return=review", data={})
+    assert response.headers["Location"].endswith(f"{KG}/review")
+    # Changing it back: the advice no longer applies, straight back to the review.
+    response = client.post(f"{KG}/housing?return=review", data={"housing": "own"})
+    assert response.headers["Location"].endswith(f"{KG}/review")

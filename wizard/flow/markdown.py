@@ -62,6 +62,7 @@ def render(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
 def render_inline(text: str) -> str:
     """Safe HTML for a short text that should not become a paragraph (hints, labels)."""
     html = _md.renderInline(text)

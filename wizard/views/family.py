@@ -205,7 +205,12 @@ def step(flow_id: str, step_id: str):
 def _after_save(flow: Flow, j: engine.Journey, answers: dict, step_id: str,
                 back_to_review: bool) -> str:
     if back_to_review:
-        # A change that opens new questions asks them first, then comes back to the review.
+        # A change that makes an advice page apply shows it, and one that opens new questions
+        # asks them, before coming back to the review.
+        following = engine.next_step(j, step_id)
+        if following is not None and following.kind == "instruction" \
+                and following.show_if is not None:
+            return _step_url(flow, following.id, back_to_review=True)
         pending = engine.first_unfinished(j, answers)
         if pending is not None:
             return _step_url(flow, pending.id, back_to_review=True)
@@ -246,7 +251,10 @@ def review(flow_id: str):
     issues = [{"url": _step_url(flow, p.step.id, back_to_review=True),
                "label": i18n.flow_text(p.field.label or p.step.title, flow.default_language),
                "message": forms.error_text(p.field, p.error, flow)} for p in problems]
+    last = j.steps[-1] if j.steps else None
+    back_url = _step_url(flow, last.id) if last else url_for("family.start", flow_id=flow.id)
     return render_template("family/review.html", flow=flow, groups=_review_groups(flow, j, answers),
+                           back_url=back_url,
                            problems=issues, show_problems=request.method == "POST"), \
         (422 if request.method == "POST" else 200)
 
