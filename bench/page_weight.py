@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # app as it runs" and of "answering a step").
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-import conftest  # noqa: E402
-from conftest import FLOW_ID, Family, LiveServer, make_live_app, new_phone_context  # noqa: E402
+import browser_kit as kit  # noqa: E402
+from browser_kit import FLOW_ID, Family, LiveServer, make_live_app, new_phone_context  # noqa: E402
 
 KB = 1000
 FIRST_VISIT_BUDGET = 20 * KB
@@ -224,15 +224,15 @@ def kb(n: int) -> str:
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    if not Path(conftest.CHROMIUM).exists():
-        print(f"{conftest.CHROMIUM} is missing: install Debian's chromium (make chromium)")
+    if not Path(kit.CHROMIUM).exists():
+        print(f"{kit.CHROMIUM} is missing: install Debian's chromium (make chromium)")
         return 1
     with tempfile.TemporaryDirectory(prefix="wizard-weight-") as tmp:
         server = LiveServer(make_live_app(Path(tmp) / "weight.sqlite3"))
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=conftest.CHROMIUM,
-                                            args=conftest.CHROMIUM_ARGS)
+                browser = p.chromium.launch(executable_path=kit.CHROMIUM,
+                                            args=kit.CHROMIUM_ARGS)
                 firsts, loads = walk(browser, server.url)
                 browser.close()
         finally:
@@ -276,7 +276,7 @@ def main() -> int:
           f"{worst.total / STEP_BUDGET:.2f} of the 6 KB budget; mean "
           f"{sum(x.total for x in later) / len(later) / KB:.1f} KB")
     steps = {x.name.split()[1] for x in later if x.name.startswith("step ")}
-    flow_steps = [s.id for s in conftest.load_flow().steps]
+    flow_steps = [s.id for s in kit.load_flow().steps]
     missed = [s for s in flow_steps if s not in steps]
     print(f"step pages loaded: {len(steps)} of the flow's {len(flow_steps)}"
           + (f" (not reached: {', '.join(missed)})" if missed else ""))

@@ -21,7 +21,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import (DEFAULT_LANG, OTHER, Family, describe_violations,
+from browser_kit import (DEFAULT_LANG, OTHER, Family, describe_violations,
                       expected_steps, new_phone_context, open_flow, save_shot)
 
 LANGS = {"en": ("en-US", "en"), DEFAULT_LANG: ("zh-CN", "zh-Hans")}  # locale, <html lang>

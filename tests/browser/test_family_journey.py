@@ -16,7 +16,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import FLOW_ID, LOCAL, OTHER, Family, expected_steps, load_flow, open_flow
+from browser_kit import FLOW_ID, LOCAL, OTHER, Family, expected_steps, load_flow, open_flow
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4} [A-Z0-9]{4}$")
 
