@@ -406,7 +406,9 @@ REGISTRY: dict[str, FieldType] = {
             "mobile",
             "text",
             _parse_mobile,
-            attrs=lambda f: {"inputmode": "tel", "autocomplete": "tel-national", "maxlength": 20},
+            # Numbers read left to right even on a right-to-left (Uyghur) page.
+            attrs=lambda f: {"inputmode": "tel", "autocomplete": "tel-national", "maxlength": 20,
+                             "dir": "ltr"},
         ),
         FieldType(
             "resident_id",
@@ -414,7 +416,7 @@ REGISTRY: dict[str, FieldType] = {
             _parse_resident_id,
             _check_resident_id,
             lambda f: {"autocomplete": "off", "spellcheck": "false", "maxlength": 24,
-                       "autocapitalize": "characters"},
+                       "autocapitalize": "characters", "dir": "ltr"},
         ),
         FieldType("calculated", "calculated", _parse_nothing),
     )
