@@ -14,9 +14,9 @@ from . import store
 from .flow import loader, translations
 
 
-def _report(results: list[loader.LoadResult], names: list[str]) -> tuple[int, int]:
+def _report(results: list[loader.LoadResult]) -> tuple[int, int]:
     errors = warnings = 0
-    for name, result in zip(names, results):
+    for result in results:
         for problem in result.problems:
             click.echo(str(problem), err=problem.severity == "error")
         errors += len(result.errors)
@@ -29,7 +29,7 @@ def _report(results: list[loader.LoadResult], names: list[str]) -> tuple[int, in
 def check_command(files: tuple[str, ...]) -> None:
     """Check flow files: every problem with its file and key path. Exit 1 on errors."""
     results = [loader.load_file(name) for name in files]
-    errors, warnings = _report(results, list(files))
+    errors, warnings = _report(results)
     click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
     sys.exit(1 if errors else 0)
 
@@ -53,7 +53,7 @@ def import_command(files: tuple[str, ...]) -> None:
     names = list(files) or sorted(str(p) for p in Path(current_app.config["FLOWS_DIR"])
                                   .glob("*.yaml"))
     results = [loader.load_file(name) for name in names]
-    errors, _ = _report(results, names)
+    errors, _ = _report(results)
     if errors:
         click.echo(f"refused: {errors} error(s); nothing was imported", err=True)
         sys.exit(1)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from flask import g, request
 from flask_babel import Babel, get_locale
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .flow import markdown
 from .flow.model import Text, pick
@@ -95,26 +95,27 @@ def _lang_url(code: str) -> str:
     return f"{request.path}?{query}"
 
 
-def flow_text(text: Text | None, default_lang: str = DEFAULT) -> Markup:
-    """A flow text in the page language; a fallback is marked with its own lang attribute
-    (so screen readers switch voice) and a class that shows it is untranslated."""
+def _localised(text: Text | None, default_lang: str, render, element: str) -> Markup:
+    """A flow text in the page language, rendered; a fallback is marked with its own lang
+    attribute (so screen readers switch voice) and a class that shows it is untranslated."""
     value, used = pick(text, current(), default_lang)
-    # Short texts may use inline Markdown (**bold**); rendered safely, never shown as typed.
-    html = Markup(markdown.render_inline(value)) if value else Markup("")
+    html = Markup(render(value)) if value else Markup("")
     if used is None or used == current():
         return html
     tag = LANGUAGES.get(used, (None, used.replace("_", "-"), "ltr"))[1]
-    return Markup('<span lang="{}" class="fallback">{}</span>').format(tag, html)
+    return Markup('<{0} lang="{1}" class="fallback">{2}</{0}>').format(
+        Markup(element), tag, html)
+
+
+def flow_text(text: Text | None, default_lang: str = DEFAULT) -> Markup:
+    """A short flow text (title, label): inline Markdown such as **bold** is rendered safely,
+    never shown as typed."""
+    return _localised(text, default_lang, markdown.render_inline, "span")
 
 
 def flow_markdown(text: Text | None, default_lang: str = DEFAULT) -> Markup:
-    """A Markdown flow text rendered safely, in the page language (fallback marked)."""
-    value, used = pick(text, current(), default_lang)
-    html = Markup(markdown.render(value)) if value else Markup("")
-    if used is None or used == current():
-        return html
-    tag = LANGUAGES.get(used, (None, used.replace("_", "-"), "ltr"))[1]
-    return Markup('<div lang="{}" class="fallback">{}</div>').format(tag, html)
+    """A Markdown flow text (body, help, intro) as safe HTML blocks."""
+    return _localised(text, default_lang, markdown.render, "div")
 
 
 def official_term(label: Text | None, official: str | None,

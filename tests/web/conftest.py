@@ -1,6 +1,5 @@
 """Web fixtures: the real app with the shipped and test flows published."""
 
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,6 @@
 """The family's pages through the Flask client: saving, bad input, sessions, resume."""
 
 import re
-import time
 
 import pytest
 

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 
-from . import conditions, fieldtypes, markdown
+from . import conditions, markdown
 from .model import Choice, Field, Flow, Step
 
 SCHEMA = json.loads(resources.files(__package__).joinpath("schema.json").read_text("utf-8"))

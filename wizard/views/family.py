@@ -7,6 +7,7 @@ off this is the whole product.
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from types import SimpleNamespace
 
@@ -82,6 +83,19 @@ def _active(flow_id: str):
     flow = _flow_or_404(flow_id, sess["flow_version"])
     answers = get_store().answers(sess["id"])
     return (sess, flow, answers, engine.journey(flow, answers)), None, None
+
+
+def needs_session(view):
+    """A view of an active session: called as view(session, flow, answers, journey, ...);
+    without one, the page that explains why (never started, expired, deleted)."""
+    @functools.wraps(view)
+    def wrapper(flow_id: str, **kwargs):
+        state, response, status = _active(flow_id)
+        if state is None:
+            return response, status
+        return view(*state, **kwargs)
+
+    return wrapper
 
 
 def _step_url(flow: Flow, step_id: str, back_to_review: bool = False) -> str:
@@ -161,11 +175,8 @@ def begin(flow_id: str):
 
 
 @bp.route("/f/<flow_id>/<step_id>", methods=["GET", "POST"])
-def step(flow_id: str, step_id: str):
-    state, response, status = _active(flow_id)
-    if state is None:
-        return response, status
-    sess, flow, answers, j = state
+@needs_session
+def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str):
     current = flow.step(step_id)
     if current is None:
         abort(404)
@@ -239,11 +250,8 @@ def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
 
 
 @bp.route("/f/<flow_id>/review", methods=["GET", "POST"])
-def review(flow_id: str):
-    state, response, status = _active(flow_id)
-    if state is None:
-        return response, status
-    sess, flow, answers, j = state
+@needs_session
+def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     problems = engine.problems(j, answers)
     if request.method == "POST" and not problems:
         get_store().set_status(sess["id"], "completed")
@@ -260,11 +268,8 @@ def review(flow_id: str):
 
 
 @bp.get("/f/<flow_id>/done")
-def done(flow_id: str):
-    state, response, status = _active(flow_id)
-    if state is None:
-        return response, status
-    sess, flow, answers, j = state
+@needs_session
+def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     if engine.problems(j, answers):
         return redirect(url_for("family.review", flow_id=flow.id), 303)
     sheet, checklists, next_steps = [], [], []
@@ -292,11 +297,8 @@ def done(flow_id: str):
 
 
 @bp.route("/f/<flow_id>/delete", methods=["GET", "POST"])
-def delete(flow_id: str):
-    state, response, status = _active(flow_id)
-    if state is None:
-        return response, status
-    sess, flow, _answers, _j = state
+@needs_session
+def delete(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey):
     if request.method == "POST":
         get_store().delete_session(sess["id"])
         response = redirect(url_for("family.deleted", flow_id=flow.id), 303)
@@ -314,11 +316,8 @@ def deleted(flow_id: str):
 
 
 @bp.route("/f/<flow_id>/save", methods=["GET", "POST"])
-def save(flow_id: str):
-    state, response, status = _active(flow_id)
-    if state is None:
-        return response, status
-    sess, flow, answers, j = state
+@needs_session
+def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
     secret = current_app.config["SECRET_KEY"]
     uses_fact = bool(flow.resume_fact and answers.get(flow.resume_fact))
     error = None
