@@ -164,6 +164,31 @@ def visible_answers(j: Journey, answers: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class AnswerSheet:
+    rows: tuple[ReviewRow, ...]  # given answers, in the order the official form asks for them
+    checklists: tuple[ReviewRow, ...]  # document checklists (value: the ticked item ids)
+    next_steps: tuple[Step, ...]  # the stages ahead
+
+
+def answer_sheet(j: Journey, answers: Mapping[str, Any]) -> AnswerSheet:
+    """What the family takes to the official app.
+
+    Answers follow the flow's `answer_sheet` order (the official form's), then any others in
+    flow order; the next steps are the instruction pages after the last question (the stages
+    of the procedure), not the advice met on the way.
+    """
+    rows = [row for group in review(j, answers) for row in group.rows]
+    given = [r for r in rows if r.field.is_input and r.field.type != "checklist"
+             and not fieldtypes.is_empty(r.value)]
+    order = {field_id: i for i, field_id in enumerate(j.flow.answer_sheet)}
+    given.sort(key=lambda r: order.get(r.field.id, len(order)))  # stable: the rest keep order
+    last_question = max((i for i, s in enumerate(j.steps) if s.kind != "instruction"),
+                        default=-1)
+    return AnswerSheet(tuple(given), tuple(r for r in rows if r.field.type == "checklist"),
+                       j.steps[last_question + 1:])
+
+
 def read_step(
     j: Journey, step: Step, raw: Mapping[str, Any], answers: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Invalid]]:

@@ -136,3 +136,27 @@ def test_kindergarten_flow_branches(kindergarten):
     young = {**local, "child_dob": "2025-01-10"}
     assert "check-age" in ids(engine.journey(kindergarten, young, TODAY).steps)
     assert "check-age" not in ids(j.steps)
+
+
+def test_answer_sheet_follows_the_official_order_and_lists_the_stages_ahead(kindergarten):
+    answers = {"child_dob": "2024-01-10", "hukou": "shanghai", "district": "pudong",
+               "housing": "own", "guardian1_relation": "mother",
+               "guardian1_mobile": "13800138000", "child_name": "王小明",
+               "documents": ["hukou_book"]}
+    j = engine.journey(kindergarten, answers, TODAY)
+    sheet = engine.answer_sheet(j, answers)
+    assert [r.field.id for r in sheet.rows] == [
+        "child_name", "child_dob", "hukou", "district", "housing", "guardian1_relation",
+        "guardian1_mobile"]  # the optional ID number was not given: not on the sheet
+    assert [r.field.id for r in sheet.checklists] == ["documents"]
+    assert [s.id for s in sheet.next_steps] == [
+        "stage-register", "stage-apply", "stage-admission", "stage-vaccination"]
+
+
+def test_answer_sheet_without_an_order_keeps_flow_order(branching):
+    answers = {**NON_LOCAL, "documents": []}
+    j = engine.journey(branching, answers, TODAY)
+    sheet = engine.answer_sheet(j, answers)
+    assert [r.field.id for r in sheet.rows] == ["child_dob", "hukou", "has_permit", "points",
+                                                "mobile"]
+    assert [s.id for s in sheet.next_steps] == ["apply"]

@@ -224,3 +224,15 @@ def test_document_is_not_modified():
     before = copy.deepcopy(d)
     loader.load_document(d)
     assert d == before
+
+
+def test_answer_sheet_and_resume_fact_must_name_real_fields():
+    d = doc()
+    d["answer_sheet"] = ["mobile", "age_months", "nobody"]
+    d["resume_fact"] = "hukou"
+    result, errors = problems(d)
+    text = "\n".join(errors)
+    assert "answer_sheet[1]: 'age_months' is not a question" in text
+    assert "answer_sheet[2]: 'nobody' is not a question" in text
+    assert "resume_fact: 'hukou' is not a date field" in text
+    assert "answer_sheet[0]" not in text

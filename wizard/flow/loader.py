@@ -255,6 +255,14 @@ class _Checker:
         self.check_steps(doc, languages, data)
         if doc.get("deadline") is not None:
             self.check_date(doc.get("deadline"), "deadline")
+        sheet = doc.get("answer_sheet")
+        if isinstance(sheet, list):
+            inputs = {f.get("id") for _, s in _dicts(doc.get("steps"))
+                      for _, f in _dicts(s.get("fields")) if f.get("type") != "calculated"}
+            for i, field_id in enumerate(sheet):
+                if isinstance(field_id, str) and field_id not in inputs:
+                    self.error(f"answer_sheet[{i}]", f"'{field_id}' is not a question of this "
+                               "flow; list the ids of the fields the official form asks for")
         fact = doc.get("resume_fact")
         if isinstance(fact, str):
             kinds = {f.get("id"): f.get("type") for _, s in _dicts(doc.get("steps"))
@@ -550,6 +558,7 @@ class _Checker:
             intro=text(doc.get("intro")), minutes=doc.get("minutes"),
             deadline=datetime.date.fromisoformat(deadline) if deadline else None,
             data=data, steps=tuple(steps), resume_fact=doc.get("resume_fact"),
+            answer_sheet=tuple(doc.get("answer_sheet") or ()),
         )
 
 

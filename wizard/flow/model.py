@@ -119,6 +119,8 @@ class Flow:
     # The date answer a family types, with the resume code, to resume on another phone
     # (the child's date of birth); without one, the family chooses a PIN.
     resume_fact: str | None = None
+    # Field ids in the order the official form asks for them (the answer sheet's order).
+    answer_sheet: tuple[str, ...] = ()
     source: str = ""  # the exact text the flow was loaded from (what a version publishes)
 
     @property

@@ -272,26 +272,18 @@ def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
 def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     if engine.problems(j, answers):
         return redirect(url_for("family.review", flow_id=flow.id), 303)
-    sheet, checklists, next_steps = [], [], []
-    for group in engine.review(j, answers):
-        for r in group.rows:
-            if r.field.type == "checklist":
-                ticked = set(r.value or [])
-                checklists.append({
-                    "title": i18n.flow_text(group.step.title, flow.default_language),
-                    "items": [{"label": i18n.flow_text(c.label, flow.default_language),
-                               "official": c.official, "have": c.value in ticked}
-                              for c in j.choices(r.field)]})
-            elif r.field.is_input and not fieldtypes.is_empty(r.value):
-                sheet.append({"official": r.field.official,
-                              "label": i18n.flow_text(r.field.label, flow.default_language),
-                              "value": forms.display(flow, r.field, r.value),
-                              "official_value": forms.official_display(r.field, r.value)})
-    # What happens next: the instruction pages after the last question (the stages ahead),
-    # not the warnings and introductions met on the way.
-    last_question = max((i for i, s in enumerate(j.steps) if s.kind != "instruction"), default=-1)
-    for s in j.steps[last_question + 1:]:
-        next_steps.append(i18n.flow_text(s.title, flow.default_language))
+    result = engine.answer_sheet(j, answers)
+    sheet = [{"official": r.field.official,
+              "label": i18n.flow_text(r.field.label, flow.default_language),
+              "value": forms.display(flow, r.field, r.value),
+              "official_value": forms.official_display(r.field, r.value)}
+             for r in result.rows]
+    checklists = [{"title": i18n.flow_text(r.step.title, flow.default_language),
+                   "items": [{"label": i18n.flow_text(c.label, flow.default_language),
+                              "official": c.official, "have": c.value in (r.value or [])}
+                             for c in j.choices(r.field)]}
+                  for r in result.checklists]
+    next_steps = [i18n.flow_text(s.title, flow.default_language) for s in result.next_steps]
     return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
                            next_steps=next_steps, days_left=_days_left(flow))
 
