@@ -169,9 +169,11 @@ def display(flow: Flow, f: Field, value: Any) -> str:
     return shown
 
 
-def official_display(f: Field, value: Any) -> str | None:
-    """The value in the government form's own words, where the flow gives them (choices)."""
+def official_display(flow: Flow, f: Field, value: Any) -> str | None:
+    """The value in the government form's own words, where the flow gives them (choices) and
+    they say something the label does not."""
     if f.type == "choice":
         c = f.choice(value)
-        return c.official if c and c.official else None
+        if c is not None:
+            return i18n.official_term(c.label, c.official, flow.default_language)
     return None

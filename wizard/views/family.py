@@ -107,9 +107,17 @@ def _days_left(flow: Flow) -> int | None:
     return (flow.deadline - datetime.date.today()).days if flow.deadline else None
 
 
-def _documents(flow: Flow) -> list:
+def _item(flow: Flow, choice, **extra) -> dict:
+    """A checklist item as pages show it: label, and the official term where it helps."""
+    return {"label": i18n.flow_text(choice.label, flow.default_language),
+            "official": i18n.official_term(choice.label, choice.official, flow.default_language),
+            **extra}
+
+
+def _documents(flow: Flow) -> list[dict]:
     """Every checklist item of the flow: what to have ready (shown before starting)."""
-    return [c for s in flow.steps if s.kind == "checklist" for f in s.fields for c in f.choices]
+    return [_item(flow, c) for s in flow.steps if s.kind == "checklist"
+            for f in s.fields for c in f.choices]
 
 
 # ---------------------------------------------------------------- settings
@@ -240,8 +248,10 @@ def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
         rows = [{"field": r.field,
                  "label": i18n.flow_text(r.field.label or group.step.title,
                                          flow.default_language),
+                 "official": i18n.official_term(r.field.label, r.field.official,
+                                                flow.default_language),
                  "value": forms.display(flow, r.field, r.value),
-                 "official_value": forms.official_display(r.field, r.value),
+                 "official_value": forms.official_display(flow, r.field, r.value),
                  "changeable": r.field.is_input}
                 for r in group.rows]
         groups.append({"step": group.step, "rows": rows,
@@ -276,11 +286,10 @@ def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     sheet = [{"official": r.field.official,
               "label": i18n.flow_text(r.field.label, flow.default_language),
               "value": forms.display(flow, r.field, r.value),
-              "official_value": forms.official_display(r.field, r.value)}
+              "official_value": forms.official_display(flow, r.field, r.value)}
              for r in result.rows]
     checklists = [{"title": i18n.flow_text(r.step.title, flow.default_language),
-                   "items": [{"label": i18n.flow_text(c.label, flow.default_language),
-                              "official": c.official, "have": c.value in (r.value or [])}
+                   "items": [_item(flow, c, have=c.value in (r.value or []))
                              for c in j.choices(r.field)]}
                   for r in result.checklists]
     next_steps = [i18n.flow_text(s.title, flow.default_language) for s in result.next_steps]
