@@ -51,6 +51,7 @@ check: venv
 
 bench: test-deps chromium
 	$(BIN)/python bench/engine_speed.py
+	$(BIN)/python bench/request_speed.py
 	$(BIN)/python bench/page_weight.py
 
 clean:
