@@ -11,6 +11,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from urllib.parse import urlsplit
+
+from flask import request
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: easy to read aloud and to copy from a screenshot.
 RESUME_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -73,16 +76,25 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def wait_seconds(store, keys_and_limits: list[tuple[str, int, int]], now: float | None = None
-                 ) -> int:
-    """Seconds until another attempt is allowed (0 = allowed now)."""
-    now = time.time() if now is None else now
-    wait = 0
-    for key, limit, window in keys_and_limits:
-        count, oldest = store.failures(key, now - window)
-        if count >= limit and oldest is not None:
-            wait = max(wait, int(oldest + window - now) + 1)
-    return wait
+def claim_attempt(store, keys_and_limits: list[tuple[str, int, int]],
+                  now: float | None = None) -> tuple[int, list[int]]:
+    """Count this attempt before judging it: (seconds to wait, 0 if allowed; attempt ids).
+
+    The attempt is recorded in the same transaction that counts the earlier ones, so requests
+    sent at the same moment cannot all slip under the limit; a successful attempt is then
+    forgotten (store.forget_attempts), every other one keeps counting.
+    """
+    return store.claim_attempt(keys_and_limits, time.time() if now is None else now)
+
+
+def local_path(target: str) -> str:
+    """`target` if it is a path on this site, else "/": never a redirect to another host
+    (no scheme or host, no leading //, no backslash, no control or space characters)."""
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc
+            or any(ch in target for ch in "\\") or any(ord(ch) <= 32 for ch in target)):
+        return "/"
+    return target
 
 
 CSP = (
@@ -94,6 +106,11 @@ CSP = (
 
 def add_headers(response):
     headers = response.headers
+    if request.endpoint != "static":
+        # Pages carry a family's answers or codes: never kept by a shared phone's or a
+        # community centre PC's cache (Back after "Delete my answers" must not show them).
+        headers.setdefault("Cache-Control", "no-store")
+        headers.add("Vary", "Cookie")
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Resume links carry a code: never leak a URL to another site.

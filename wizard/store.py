@@ -235,11 +235,14 @@ class Store:
                             "VALUES (?, ?, ?)", (token_hash, session_id, stamp))
         return session_id
 
-    def add_token(self, session_id: int, token_hash: str) -> None:
-        """Another device (resumed with the code) gets its own token for the same session."""
+    def add_token(self, session_id: int, token_hash: str, detail: Mapping | None = None) -> None:
+        """Another device (resumed with the code) gets its own token for the same session; the
+        audit log records it, since whoever holds the code and the birth date can now read the
+        answers."""
         with self.write():
             self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
                             "VALUES (?, ?, ?)", (token_hash, session_id, now()))
+            self._audit("resume", "new-device", session_id, detail or {})
 
     def session(self, session_id: int) -> dict | None:
         return self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -283,17 +286,31 @@ class Store:
 
     # ------------------------------------------------------------ rate limits
 
-    def failures(self, key: str, since: float) -> tuple[int, float | None]:
-        """How many failed attempts for key since a unix time, and when the oldest was."""
-        row = self._one("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM attempts "
-                        "WHERE key = ? AND at >= ?", (key, since))
-        return row["n"], row["oldest"]
+    def claim_attempt(self, limits: list[tuple[str, int, int]], at: float
+                      ) -> tuple[int, list[int]]:
+        """Count earlier attempts and record this one in one transaction.
 
-    def record_failure(self, key: str, at: float) -> None:
+        limits: (key, how many, window in seconds). Returns (seconds to wait, []) when a limit
+        is reached (nothing recorded), else (0, ids of the recorded attempt rows)."""
         with self.write():
-            self.db.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key, at))
-            # Old attempts are worthless: drop them as we go, no clean-up job needed.
+            wait = 0
+            for key, limit, window in limits:
+                row = self._one("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM attempts "
+                                "WHERE key = ? AND at >= ?", (key, at - window))
+                if row["n"] >= limit:
+                    wait = max(wait, int(row["oldest"] + window - at) + 1)
+            if wait:
+                return wait, []
+            ids = [self.db.execute("INSERT INTO attempts (key, at) VALUES (?, ?)",
+                                   (key, at)).lastrowid for key, _limit, _window in limits]
             self.db.execute("DELETE FROM attempts WHERE at < ?", (at - 86400,))
+        return 0, ids
+
+    def forget_attempts(self, ids: list[int]) -> None:
+        """A successful attempt does not count against the family."""
+        with self.write():
+            for attempt_id in ids:
+                self.db.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,))
 
     def answers(self, session_id: int) -> dict[str, Any]:
         return {

@@ -126,13 +126,40 @@ def test_touch_and_expire_idle(db, branching):
     assert db.answers(sid) == {} and db.session(sid)["status"] == "expired"
 
 
-def test_failures_window(db):
-    db.record_failure("k", 1000.0)
-    db.record_failure("k", 1500.0)
-    assert db.failures("k", 900.0) == (2, 1000.0)
-    assert db.failures("k", 1200.0) == (1, 1500.0)
-    db.record_failure("k", 1000.0 + 2 * 86400)  # prunes old ones as it goes
-    assert db.failures("k", 0) == (1, 1000.0 + 2 * 86400)
+def test_attempts_are_claimed_before_they_are_judged(db):
+    limits = [("code:x", 2, 900), ("client:y", 3, 3600)]
+    assert db.claim_attempt(limits, 1000.0)[0] == 0
+    wait, ids = db.claim_attempt(limits, 1010.0)
+    assert wait == 0 and len(ids) == 2
+    assert db.claim_attempt(limits, 1020.0) == (881, [])  # code:x is full until 1000 + 900
+    db.forget_attempts(ids)  # a success does not count
+    assert db.claim_attempt(limits, 1030.0)[0] == 0
+    # Old attempts are dropped as new ones come.
+    assert db.claim_attempt(limits, 1000.0 + 2 * 86400)[0] == 0
+    assert db.db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 2
+
+
+def test_simultaneous_attempts_cannot_pass_the_limit(tmp_path, branching):
+    import threading
+
+    path = tmp_path / "race.sqlite3"
+    setup = store.Store(path)
+    setup.migrate()
+    setup.close()
+    allowed = []
+
+    def attempt(i):
+        s = store.Store(path)
+        wait, _ = s.claim_attempt([("code:same", 5, 900), (f"client:{i}", 60, 3600)], 5000.0)
+        allowed.append(wait == 0)
+        s.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(allowed) == 5
 
 
 def test_audit_log(db, branching):

@@ -339,3 +339,43 @@ def test_change_from_review_that_makes_advice_apply_shows_it_first(client):
     # Changing it back: the advice no longer applies, straight back to the review.
     response = client.post(f"{KG}/housing?return=review", data={"housing": "own"})
     assert response.headers["Location"].endswith(f"{KG}/review")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\t/evil.example", "/\t//evil.example",
+                                    "/\n/x", "/\r\n/x", "https://evil.example/",
+                                    "/\\evil.example", "javascript:alert(1)"])
+def test_text_size_never_redirects_off_site(client, target):
+    response = client.get("/text-size", query_string={"next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_pages_with_answers_are_never_cached(client):
+    begin(client)
+    for url in [f"{BR}/birth", f"{BR}/review", f"{BR}/save", "/resume"]:
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert "Cookie" in response.headers["Vary"], url
+
+
+def test_a_new_device_is_written_to_the_audit_log(app, client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    code = resume_code(client)
+    app.test_client().post("/resume", data={"code": code, "dob-day": "1", "dob-month": "10",
+                                            "dob-year": "2023"})
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    (entry,) = db.audit_entries(sid)
+    assert (entry["actor"], entry["action"], entry["detail"]) == (
+        "resume", "new-device", {"with": "birth date"})
+
+
+def test_expired_codes_cost_an_attempt_too(app, client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    code = resume_code(client)
+    client.post(f"{BR}/delete")
+    other = app.test_client()
+    statuses = [other.post("/resume", data={"code": code, "pin": "1"}).status_code
+                for _ in range(security.CODE_LIMIT + 1)]
+    assert statuses[-1] == 429

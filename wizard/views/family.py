@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import time
 from types import SimpleNamespace
 
 import segno
@@ -127,9 +126,7 @@ def _documents(flow: Flow) -> list[dict]:
 def text_size():
     """Larger text, remembered in a cookie: works without JavaScript."""
     size = "large" if request.args.get("size") == "large" else "normal"
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"  # only ever back to a page of ours
+    target = security.local_path(request.args.get("next", "/"))
     response = redirect(target, 303)
     response.set_cookie(i18n.TEXT_COOKIE, size, max_age=365 * 86400, samesite="Lax",
                         secure=request.is_secure, httponly=True)
@@ -378,7 +375,7 @@ def resume():
     limits = [(f"code:{lookup}", security.CODE_LIMIT, security.CODE_WINDOW),
               (f"client:{client}", security.CLIENT_LIMIT, security.CLIENT_WINDOW)]
     values = {k: request.form.get(k, "") for k in ("dob-day", "dob-month", "dob-year", "pin")}
-    wait = security.wait_seconds(store, limits)
+    wait, attempt = security.claim_attempt(store, limits)
     if wait:
         minutes = max(1, (wait + 59) // 60)
         return _resume_page(code_text, values, gettext(
@@ -392,8 +389,10 @@ def resume():
         return render_template("family/no_session.html", flow=flow, reason=sess["status"],
                                days=current_app.config["SESSION_IDLE_DAYS"]), 410
     if sess is not None and _second_fact_matches(sess, values, secret):
+        store.forget_attempts(attempt)
         token = security.new_token()
-        store.add_token(sess["id"], security.hash_token(token))
+        store.add_token(sess["id"], security.hash_token(token),
+                        {"with": "pin" if values.get("pin") else "birth date"})
         flow = _flow_or_404(sess["flow_id"], sess["flow_version"])
         answers = store.answers(sess["id"])
         j = engine.journey(flow, answers)
@@ -406,9 +405,6 @@ def resume():
                             else url_for("family.review", flow_id=flow.id), 303)
         _set_token(response, flow.id, token)
         return response
-    now = time.time()
-    for key, _limit, _window in limits:
-        store.record_failure(key, now)
     return _resume_page(code_text, values, gettext(
         "The code and the date of birth (or PIN) do not match. Check both and try again."), 422)
 
