@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, url_for
+from flask import Flask, g, render_template, request, session, url_for
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -38,6 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_BR_LEVEL=5,
     )
+    # The CSRF secret lives in Flask's session cookie: keep it as long as the family's answers
+    # (a cookie that died with the browser would refuse the next step after a restart).
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME",
+                          datetime.timedelta(days=app.config["SESSION_IDLE_DAYS"]))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("WIZARD")
@@ -55,6 +60,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     app.teardown_appcontext(close_store)
+
+    @app.before_request
+    def _lasting_session():
+        session.permanent = True
     csrf.init_app(app)
     compress.init_app(app)
 
@@ -75,7 +84,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @lru_cache(maxsize=256)
     def _hash(filename: str) -> str:
-        return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:10]
+        try:
+            return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:10]
+        except OSError:  # a missing picture shows as a broken image, never a broken page
+            app.logger.warning("static file missing: %s", filename)
+            return "missing"
 
     @app.context_processor
     def asset_urls():

@@ -13,6 +13,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from . import store
 from .flow import loader, translations
 
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _load(name: str) -> loader.LoadResult:
+    """A flow file, checked, with its pictures looked for under static/."""
+    return loader.check_assets(loader.load_file(name), name, STATIC)
+
 
 def _report(results: list[loader.LoadResult]) -> tuple[int, int]:
     errors = warnings = 0
@@ -28,7 +35,7 @@ def _report(results: list[loader.LoadResult]) -> tuple[int, int]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check_command(files: tuple[str, ...]) -> None:
     """Check flow files: every problem with its file and key path. Exit 1 on errors."""
-    results = [loader.load_file(name) for name in files]
+    results = [_load(name) for name in files]
     errors, warnings = _report(results)
     click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
     sys.exit(1 if errors else 0)
@@ -52,7 +59,7 @@ def import_command(files: tuple[str, ...]) -> None:
     """Publish flow files (default: flows/*.yaml). A broken file is refused, none half-loaded."""
     names = list(files) or sorted(str(p) for p in Path(current_app.config["FLOWS_DIR"])
                                   .glob("*.yaml"))
-    results = [loader.load_file(name) for name in names]
+    results = [_load(name) for name in names]
     errors, _ = _report(results)
     if errors:
         click.echo(f"refused: {errors} error(s); nothing was imported", err=True)

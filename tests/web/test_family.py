@@ -379,3 +379,13 @@ def test_expired_codes_cost_an_attempt_too(app, client, db):
     statuses = [other.post("/resume", data={"code": code, "pin": "1"}).status_code
                 for _ in range(security.CODE_LIMIT + 1)]
     assert statuses[-1] == 429
+
+
+def test_cookies_last_from_the_last_visit(client):
+    begin(client)
+    response = client.get(f"{BR}/birth")
+    cookies = response.headers.getlist("Set-Cookie")
+    token = [c for c in cookies if c.startswith("wz_branching=")]
+    assert token and "Max-Age=5184000" in token[0]  # 60 days, renewed on this visit
+    session = [c for c in cookies if c.startswith("session=")]
+    assert session and "Expires=" in session[0]  # the CSRF secret survives a browser restart

@@ -96,3 +96,14 @@ def test_purge_erases_idle_sessions_only(runner, app):
     assert "erased the answers of 1 session(s)" in result.output
     assert s.answers(old) == {} and s.answers(new) == {"hukou": "other"}
     s.close()
+
+
+def test_check_refuses_a_missing_picture(runner, tmp_path):
+    flow = tmp_path / "pic.yaml"
+    flow.write_text((ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8").replace(
+        "    kind: instruction\n", "    kind: instruction\n    image: img/nowhere.png\n"), "utf-8")
+    result = runner.invoke(args=["check", str(flow)])
+    assert result.exit_code == 1
+    assert "steps[6].image: no picture 'img/nowhere.png'" in result.output
+    flow.write_text(flow.read_text("utf-8").replace("img/nowhere.png", "../../etc/x.png"))
+    assert "steps[6].image" in runner.invoke(args=["check", str(flow)]).output

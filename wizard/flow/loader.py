@@ -607,6 +607,22 @@ def load_document(doc: Any, filename: str = "<flow>", source: str | None = None,
     return LoadResult(flow, checker.problems)
 
 
+def check_assets(result: LoadResult, filename: str, static_dir: str | Path) -> LoadResult:
+    """Add a problem for each step picture missing under static_dir (the page would show a
+    broken image); the flow is then refused like for any other error."""
+    if result.flow is None:
+        return result
+    root = Path(static_dir).resolve()
+    for step in result.flow.steps:
+        if step.image and not (root / step.image).resolve().is_file():
+            result.problems.append(Problem(
+                filename, f"{step.path}.image",
+                f"no picture {step.image!r} under static/; add the file or fix the name"))
+    if result.errors:
+        result.flow = None
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print every problem in the given files; exit 1 if any has an error."""
     status = 0

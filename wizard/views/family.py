@@ -11,7 +11,8 @@ import functools
 from types import SimpleNamespace
 
 import segno
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, after_this_request, current_app, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext
 
 from .. import catalog, engine, forms, get_store, i18n, security
@@ -81,6 +82,17 @@ def _active(flow_id: str):
                                      days=current_app.config["SESSION_IDLE_DAYS"]), 200
     flow = _flow_or_404(flow_id, sess["flow_version"])
     answers = get_store().answers(sess["id"])
+    token = request.cookies[_cookie(flow_id)]
+
+    @after_this_request
+    def keep_cookie(response):
+        # The cookie lasts SESSION_IDLE_DAYS from the last visit, not from the first one
+        # (unless the view itself set or removed it, as "Delete my answers" does).
+        name = _cookie(flow_id) + "="
+        if not any(c.startswith(name) for c in response.headers.getlist("Set-Cookie")):
+            _set_token(response, flow_id, token)
+        return response
+
     return (sess, flow, answers, engine.journey(flow, answers)), None, None
 
 
