@@ -259,10 +259,21 @@ def missing(j: Journey, answers: Mapping[str, Any]) -> list[Problem]:
     return [p for p in problems(j, answers) if p.error.code.startswith("required")]
 
 
+def unvisited(j: Journey, step: Step, answers: Mapping[str, Any]) -> bool:
+    """A question or checklist page never answered: none of its visible questions has a
+    stored answer (an optional question left empty is stored as None, so it counts)."""
+    inputs = [f for f in j.visible_fields(step) if f.is_input]
+    return bool(inputs) and not any(f.id in answers for f in inputs)
+
+
 def first_unfinished(j: Journey, answers: Mapping[str, Any]) -> Step | None:
-    """The first visible step with a missing or invalid answer (None when all are fine)."""
-    found = problems(j, answers)
-    return found[0].step if found else None
+    """The first visible step never answered or with a missing or invalid answer (None when
+    all are done): where to resume, and what a change from the review opens."""
+    broken = {p.step.id for p in problems(j, answers)}
+    for step in j.steps:
+        if step.id in broken or unvisited(j, step, answers):
+            return step
+    return None
 
 
 def can_complete(j: Journey, answers: Mapping[str, Any]) -> bool:

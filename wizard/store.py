@@ -92,11 +92,13 @@ def m001_base(db: Database) -> None:
 
 
 class Conflict(Exception):
-    """A save based on an older revision than the stored one (another device saved first)."""
+    """Answers changed by another save since the page was opened (another device saved first):
+    `changed` maps each such field to the value now stored."""
 
-    def __init__(self, current: int):
-        super().__init__(f"the session is at revision {current}")
+    def __init__(self, current: int, changed: Mapping[str, Any]):
+        super().__init__(f"changed since: {', '.join(changed)}")
         self.current = current
+        self.changed = dict(changed)
 
 
 class VersionClash(Exception):
@@ -333,26 +335,34 @@ class Store:
         session_id: int,
         values: Mapping[str, Any],
         entered_by: str = "family",
-        expected_revision: int | None = None,
+        seen_revision: int | None = None,
     ) -> int:
         """Save one step's answers in one transaction; returns the session's new revision.
 
-        A value of None (or an empty list) removes that answer. With expected_revision, the save
-        is refused with Conflict if another save came first.
+        None is stored as "asked, left empty" (so the page counts as answered). With
+        seen_revision (the revision when the person opened the page), a save is refused with
+        Conflict if another save since then, e.g. from the volunteer's phone, changed one of
+        these answers to something else: the person is shown it instead of overwriting it.
         """
         stamp = now()
         with self.write():
             row = self._one("SELECT revision, status FROM sessions WHERE id = ?", (session_id,))
             if row is None or row["status"] == "deleted":
                 raise LookupError(f"no session {session_id}")
-            if expected_revision is not None and row["revision"] != expected_revision:
-                raise Conflict(row["revision"])
+            if seen_revision is not None and values:
+                marks = ", ".join("?" * len(values))
+                changed = {
+                    r["field_id"]: json.loads(r["value"])
+                    for r in self.db.query(
+                        f"SELECT field_id, value FROM answers WHERE session_id = ? "
+                        f"AND revision > ? AND field_id IN ({marks})",
+                        (session_id, seen_revision, *values))
+                    if json.loads(r["value"]) != values[r["field_id"]]
+                }
+                if changed:
+                    raise Conflict(row["revision"], changed)
             revision = row["revision"] + 1
             for field_id, value in values.items():
-                if value is None:
-                    self.db.execute("DELETE FROM answers WHERE session_id = ? AND field_id = ?",
-                                    (session_id, field_id))
-                    continue
                 self.db.execute(
                     "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
                     "entered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, field_id) "

@@ -58,21 +58,28 @@ def test_save_answers_bumps_revision_and_records_who(db, branching):
     assert db.session(sid)["revision"] == 2
 
 
-def test_none_clears_an_answer(db, branching):
+def test_none_means_asked_and_left_empty(db, branching):
     sid = make_session(db, branching)
     db.save_answers(sid, {"points": 120, "hukou": "other"})
     db.save_answers(sid, {"points": None})
-    assert db.answers(sid) == {"hukou": "other"}
+    assert db.answers(sid) == {"hukou": "other", "points": None}
 
 
-def test_conflicting_revision_is_refused_and_changes_nothing(db, branching):
+def test_a_change_from_another_device_is_not_overwritten(db, branching):
     sid = make_session(db, branching)
-    db.save_answers(sid, {"hukou": "other"})
+    seen = db.save_answers(sid, {"hukou": "other", "mobile": "13800138000"})
+    db.save_answers(sid, {"hukou": "shanghai"}, entered_by="volunteer:2")  # the other phone
     with pytest.raises(store.Conflict) as info:
-        db.save_answers(sid, {"hukou": "shanghai"}, expected_revision=0)
-    assert info.value.current == 1
-    assert db.answers(sid) == {"hukou": "other"}
-    assert db.save_answers(sid, {"hukou": "shanghai"}, expected_revision=1) == 2
+        db.save_answers(sid, {"hukou": "other"}, seen_revision=seen)
+    assert info.value.changed == {"hukou": "shanghai"}
+    assert db.answers(sid)["hukou"] == "shanghai"
+    # Saves that touch other fields, or agree with the change, go through.
+    db.save_answers(sid, {"mobile": "13900139000"}, seen_revision=seen)
+    db.save_answers(sid, {"hukou": "shanghai"}, seen_revision=seen)
+    # Once the person has seen the new value, their choice wins.
+    latest = db.session(sid)["revision"]
+    db.save_answers(sid, {"hukou": "other"}, seen_revision=latest)
+    assert db.answers(sid)["hukou"] == "other"
 
 
 def test_a_failed_save_leaves_nothing_half_written(db, branching):

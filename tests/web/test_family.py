@@ -329,7 +329,7 @@ def test_change_from_review_that_makes_advice_apply_shows_it_first(client):
                ("hukou", {"hukou": "shanghai"}), ("district", {"district": "xuhui"}),
                ("housing", {"housing": "own"}),
                ("guardian", {"guardian1_relation": "mother", "guardian1_mobile": "13800138000"}),
-               ("child-details", {"child_name": "王小明"})]
+               ("child-details", {"child_name": "王小明"}), ("documents", {})]
     for step, data in answers:
         assert client.post(f"{KG}/{step}", data=data).status_code == 303, step
     response = client.post(f"{KG}/housing?return=review", data={"housing": "unfiled_lease"})
@@ -389,3 +389,36 @@ def test_cookies_last_from_the_last_visit(client):
     assert token and "Max-Age=5184000" in token[0]  # 60 days, renewed on this visit
     session = [c for c in cookies if c.startswith("session=")]
     assert session and "Expires=" in session[0]  # the CSRF secret survives a browser restart
+
+
+def test_change_from_review_asks_newly_opened_optional_questions_too(client):
+    complete_branching(client)  # hukou shanghai: no permit steps yet
+    assert client.post(f"{BR}/hukou?return=review", data={"hukou": "other"}).headers[
+        "Location"].endswith(f"{BR}/permit?return=review")
+    # has_permit opens permit-points, whose only question is optional: it is still asked.
+    assert client.post(f"{BR}/permit?return=review", data={"has_permit": "yes"}).headers[
+        "Location"].endswith(f"{BR}/permit-points?return=review")
+    assert client.post(f"{BR}/permit-points?return=review", data={"points": ""}).headers[
+        "Location"].endswith(f"{BR}/review")
+
+
+def test_two_phones_editing_the_same_answer_see_each_others_change(app, client, db):
+    begin(client)
+    client.post(f"{BR}/birth", data=DOB)
+    client.post(f"{BR}/hukou", data={"hukou": "other"})
+    code = resume_code(client)
+    volunteer = app.test_client()
+    volunteer.post("/resume", data={"code": code, "dob-day": "1", "dob-month": "10",
+                                    "dob-year": "2023"})
+    page = text(client.get(f"{BR}/hukou?lang=en"))  # the family opens the page ...
+    seen = re.search(r'name="revision" value="(\d+)"', page).group(1)
+    volunteer.post(f"{BR}/hukou", data={"hukou": "shanghai"})  # ... the other phone saves
+    response = client.post(f"{BR}/hukou?lang=en", data={"hukou": "other", "revision": seen})
+    assert response.status_code == 422
+    page = text(response)
+    assert "changed on another phone" in page and 'value="shanghai" checked' in page
+    sid = db.db.execute("SELECT id FROM sessions").fetchone()[0]
+    assert db.answers(sid)["hukou"] == "shanghai"  # nothing overwritten unseen
+    seen = re.search(r'name="revision" value="(\d+)"', page).group(1)
+    response = client.post(f"{BR}/hukou", data={"hukou": "other", "revision": seen})
+    assert response.status_code == 303 and db.answers(sid)["hukou"] == "other"

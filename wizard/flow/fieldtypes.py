@@ -61,6 +61,10 @@ MESSAGES: dict[str, str] = {
         "The birth date in this number ({found}) is not the date of birth you gave ({expected})"
     ),
     "too_big": N_("This answer is too long"),
+    "changed_elsewhere": N_(
+        "This answer was changed on another phone while this page was open. The new answer is "
+        "shown: check it, then continue."
+    ),
 }
 
 # Which optional flow key overrides the message for which codes.

@@ -15,7 +15,7 @@ from flask import (Blueprint, abort, after_this_request, current_app, redirect, 
                    request, url_for)
 from flask_babel import gettext
 
-from .. import catalog, engine, forms, get_store, i18n, security
+from .. import catalog, engine, forms, get_store, i18n, security, store
 from ..flow import fieldtypes
 from ..flow.fieldtypes import Invalid
 from ..flow.model import Flow
@@ -204,15 +204,26 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         return redirect(_step_url(flow, target.id) if target
                         else url_for("family.review", flow_id=flow.id), 303)
     errors: dict[str, Invalid] = {}
+    revision = sess["revision"]
     if request.method == "POST":
         raw = forms.raw_from_form(j.visible_fields(current), request.form)
         values, errors = engine.read_step(j, current, raw, answers)
+        seen = request.form.get("revision", "")
         if not errors:
-            if values:
-                get_store().save_answers(sess["id"], values)
-            answers = {**answers, **values}
-            j = engine.journey(flow, answers)
-            return redirect(_after_save(flow, j, answers, step_id, back_to_review), 303)
+            try:
+                get_store().save_answers(sess["id"], values,
+                                         seen_revision=int(seen) if seen.isdigit() else None)
+            except store.Conflict as conflict:
+                # Another phone changed these answers while this page was open: show its
+                # values and say so; pressing Continue again saves what is then on the page.
+                for field_id, value in conflict.changed.items():
+                    raw[field_id] = forms.raw_from_answer(flow.field(field_id), value)
+                    errors[field_id] = Invalid("changed_elsewhere")
+                revision = conflict.current
+            else:
+                answers = {**answers, **values}
+                j = engine.journey(flow, answers)
+                return redirect(_after_save(flow, j, answers, step_id, back_to_review), 303)
     else:
         raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
         if sess["last_step"] != step_id:
@@ -225,8 +236,7 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         back_url=(url_for("family.review", flow_id=flow.id) if back_to_review else
                   _step_url(flow, previous.id) if previous else
                   url_for("family.start", flow_id=flow.id)),
-        summary=forms.summary(fields),
-        back_to_review=back_to_review,
+        summary=forms.summary(fields), revision=revision,
     ), (200 if not errors else 422)
 
 
