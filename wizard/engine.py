@@ -276,5 +276,18 @@ def first_unfinished(j: Journey, answers: Mapping[str, Any]) -> Step | None:
     return None
 
 
+def after_change(j: Journey, answers: Mapping[str, Any], step_id: str) -> Step | None:
+    """Where to go after changing an answer from the review page (None: back to the review).
+
+    An advice page that now applies right after this step is shown, and pages the change
+    opened (or left unfinished) are asked, before the family returns to the review.
+    """
+    following = next_step(j, step_id)
+    if following is not None and following.kind == "instruction" \
+            and following.show_if is not None:
+        return following
+    return first_unfinished(j, answers)
+
+
 def can_complete(j: Journey, answers: Mapping[str, Any]) -> bool:
     return not problems(j, answers)

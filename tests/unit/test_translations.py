@@ -1,10 +1,10 @@
 """Flow texts to PO catalogs and back: lossless, careful with changed sources, coverage."""
 
+import io
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
-import io
+from babel.messages.pofile import read_po, write_po
 
 from wizard.flow import loader, translations
 
@@ -15,6 +15,17 @@ BRANCHING = (ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8")
 
 def messages(po_text):
     return {m.context: m for m in read_po(io.StringIO(po_text)) if m.id}
+
+
+def translated(po_text, prefix):
+    """The catalog with every message 'translated' as prefix + source text."""
+    catalog = read_po(io.StringIO(po_text))
+    for message in catalog:
+        if message.id:
+            message.string = prefix + message.id
+    out = io.BytesIO()
+    write_po(out, catalog)
+    return out.getvalue().decode()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_Hant", "ug"])
@@ -38,16 +49,8 @@ def test_export_carries_paths_defaults_and_translator_notes():
 
 
 def test_import_adds_a_language_and_the_flow_still_loads():
-    po = translations.export_po(BRANCHING, "zh_Hant")
-    catalog = read_po(io.StringIO(po))
-    for message in catalog:
-        if message.id:
-            message.string = "繁:" + message.id
-    out = io.BytesIO()
-    from babel.messages.pofile import write_po
-
-    write_po(out, catalog)
-    result = translations.import_po(BRANCHING, out.getvalue().decode())
+    po = translated(translations.export_po(BRANCHING, "zh_Hant"), "繁:")
+    result = translations.import_po(BRANCHING, po)
     assert result.problems == [] and result.updated > 10
     flow = loader.load_text(result.text).flow
     assert flow.languages == ("zh_Hans", "en", "zh_Hant")
@@ -97,16 +100,8 @@ def test_import_keeps_section_comments_and_blank_lines_in_place():
         "    body:\n      zh_Hans: |\n        正文\n      en: |\n        Body\n\n"
         "  # 2. Second section\n  - id: b\n    kind: instruction\n"
         "    title:\n      zh_Hans: 乙\n      en: B\n    body: 正文二\n")
-    po = translations.export_po(source, "zh_Hant")
-    catalog = read_po(io.StringIO(po))
-    for message in catalog:
-        if message.id:
-            message.string = "繁" + message.id
-    out = io.BytesIO()
-    from babel.messages.pofile import write_po
-
-    write_po(out, catalog)
-    text = translations.import_po(source, out.getvalue().decode()).text
+    po = translated(translations.export_po(source, "zh_Hant"), "繁")
+    text = translations.import_po(source, po).text
     assert "      zh_Hant: |\n        繁正文\n\n  # 2. Second section\n  - id: b" in text
     assert "      en: B\n      zh_Hant: 繁乙\n" in text
     assert loader.load_text(text).flow.step("b").body == {"zh_Hans": "正文二",

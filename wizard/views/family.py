@@ -243,16 +243,9 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
 def _after_save(flow: Flow, j: engine.Journey, answers: dict, step_id: str,
                 back_to_review: bool) -> str:
     if back_to_review:
-        # A change that makes an advice page apply shows it, and one that opens new questions
-        # asks them, before coming back to the review.
-        following = engine.next_step(j, step_id)
-        if following is not None and following.kind == "instruction" \
-                and following.show_if is not None:
-            return _step_url(flow, following.id, back_to_review=True)
-        pending = engine.first_unfinished(j, answers)
-        if pending is not None:
-            return _step_url(flow, pending.id, back_to_review=True)
-        return url_for("family.review", flow_id=flow.id)
+        target = engine.after_change(j, answers, step_id)
+        return (_step_url(flow, target.id, back_to_review=True) if target
+                else url_for("family.review", flow_id=flow.id))
     following = engine.next_step(j, step_id)
     return _step_url(flow, following.id) if following else url_for("family.review",
                                                                     flow_id=flow.id)
