@@ -19,10 +19,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_kit import (
+    DEFAULT_LANG,
+    OTHER,
+    Family,
+    describe_violations,
+    expected_steps,
+    new_phone_context,
+    open_flow,
+    save_shot,
+)
 from playwright.sync_api import expect
-
-from browser_kit import (DEFAULT_LANG, OTHER, Family, describe_violations,
-                      expected_steps, new_phone_context, open_flow, save_shot)
 
 LANGS = {"en": ("en-US", "en"), DEFAULT_LANG: ("zh-CN", "zh-Hans"),  # locale, <html lang>
          "zh_Hant": ("zh-TW", "zh-Hant"), "ug": ("ug-CN", "ug")}

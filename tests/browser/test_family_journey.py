@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
-
 from browser_kit import FLOW_ID, LOCAL, OTHER, Family, expected_steps, load_flow, open_flow
+from playwright.sync_api import expect
 
 CODE_RE = re.compile(r"^[A-Z0-9]{4} [A-Z0-9]{4}$")
 

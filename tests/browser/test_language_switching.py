@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 from browser_kit import Family, open_flow, save_shot
+from playwright.sync_api import expect
 
 
 def test_switching_language_mid_flow_keeps_every_answer(family: Family):

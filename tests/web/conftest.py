@@ -2,11 +2,10 @@
 
 
 import pytest
+from family_helpers import ROOT
 
 from wizard import store
 from wizard.flow import loader
-
-from family_helpers import ROOT
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@
 import re
 
 import pytest
+from family_helpers import BR, KG, begin
 
 from wizard import security, store
-
-from family_helpers import BR, KG, begin
 
 DOB = {"child_dob-day": "1", "child_dob-month": "10", "child_dob-year": "2023"}
 

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from babel.messages.pofile import read_po
-
 from family_helpers import BR, KG, ROOT, begin
 
 LOCALES = ["zh_Hans", "zh_Hant", "en", "ug"]

@@ -11,8 +11,16 @@ import functools
 from types import SimpleNamespace
 
 import segno
-from flask import (Blueprint, abort, after_this_request, current_app, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 
 from .. import catalog, engine, forms, get_store, i18n, security, store
