@@ -22,8 +22,10 @@ venv: $(VENV)/.installed
 test-deps: $(VENV)/.test-installed
 
 # Browser tests drive Debian's chromium; Playwright cannot download its own browser here.
+# fonts-noto-cjk: Chinese in screenshots; without it pages still work but show boxes.
 chromium:
-	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	@{ test -x $(CHROMIUM) && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # Interface catalogs: extract msgids into the template, merge into each language, compile.
