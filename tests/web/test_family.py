@@ -77,6 +77,8 @@ def test_error_keeps_every_typed_value_and_saves_nothing(client, db):
     {"hukou": ["shanghai", "other"], "unexpected": "field", "csrf_token": "x"},
     {"hukou": "<script>alert(1)</script>"},
     {"hukou": "\x00\ufffd"},
+    {"hukou": "other", "revision": "9" * 40},
+    {"hukou": "other", "revision": "-1"},
 ])
 def test_malformed_answers_get_a_message_not_a_crash(client, data, db):
     begin(client)

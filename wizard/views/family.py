@@ -219,8 +219,8 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         seen = request.form.get("revision", "")
         if not errors:
             try:
-                get_store().save_answers(sess["id"], values,
-                                         seen_revision=int(seen) if seen.isdigit() else None)
+                seen_revision = int(seen) if seen.isdigit() and len(seen) < 12 else None
+                get_store().save_answers(sess["id"], values, seen_revision=seen_revision)
             except store.Conflict as conflict:
                 # Another phone changed these answers while this page was open: show its
                 # values and say so; pressing Continue again saves what is then on the page.
