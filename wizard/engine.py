@@ -276,17 +276,19 @@ def first_unfinished(j: Journey, answers: Mapping[str, Any]) -> Step | None:
     return None
 
 
-def after_change(j: Journey, answers: Mapping[str, Any], step_id: str) -> Step | None:
+def after_change(before: Journey, after: Journey, answers: Mapping[str, Any],
+                 step_id: str) -> Step | None:
     """Where to go after changing an answer from the review page (None: back to the review).
 
-    An advice page that now applies right after this step is shown, and pages the change
-    opened (or left unfinished) are asked, before the family returns to the review.
+    Pages the change made appear (advice that now applies, new questions) are shown first, in
+    flow order after the changed step; then any page still unfinished; then the review.
     """
-    following = next_step(j, step_id)
-    if following is not None and following.kind == "instruction" \
-            and following.show_if is not None:
-        return following
-    return first_unfinished(j, answers)
+    order = [s.id for s in after.flow.steps]
+    here = order.index(step_id) if step_id in order else -1
+    for step in after.steps:
+        if order.index(step.id) > here and not before.is_visible(step.id):
+            return step
+    return first_unfinished(after, answers)
 
 
 def can_complete(j: Journey, answers: Mapping[str, Any]) -> bool:

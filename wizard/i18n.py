@@ -24,6 +24,9 @@ LANGUAGES = {
     "ug": ("ئۇيغۇرچە", "ug", "rtl"),
 }
 COOKIE = "lang"
+# The order people write dates in: year first in Chinese and Uyghur, day first in English.
+DATE_ORDER = {"zh_Hans": ("year", "month", "day"), "zh_Hant": ("year", "month", "day"),
+              "ug": ("year", "month", "day"), "en": ("day", "month", "year")}
 # Accept-Language tags -> our codes (browsers send zh-CN, zh-TW, zh-HK ...).
 _ACCEPT = {"zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-hans": "zh_Hans", "zh": "zh_Hans",
            "zh-tw": "zh_Hant", "zh-hk": "zh_Hant", "zh-mo": "zh_Hant", "zh-hant": "zh_Hant",
@@ -65,6 +68,8 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../locales")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     babel.init_app(app, locale_selector=_babel_locale)
+    # A global, not a context variable: imported form macros see globals only.
+    app.jinja_env.globals["date_order"] = lambda: DATE_ORDER[current()]
 
     @app.after_request
     def remember_language(response):

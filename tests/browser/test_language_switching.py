@@ -33,13 +33,13 @@ def test_switching_language_mid_flow_keeps_every_answer(family: Family):
     assert radio["x"] > label["x"], "in Uyghur the radio should stand to the right of its text"
     back = page.locator(".back-link").bounding_box()
     assert back["x"] + back["width"] > 300, "the Back link should start at the right"
-    # Date boxes also run right to left: day first, at the right.
+    # Date boxes run right to left, in the order Uyghur dates are written: year first.
     family.lang = "ug"
     family.open("child-birth")
     save_shot(page, "ug-step-date")
     day = page.locator("#f-child_dob-day").bounding_box()
     year = page.locator("#f-child_dob-year").bounding_box()
-    assert day["x"] > year["x"]
+    assert year["x"] > day["x"]  # year first in Uyghur, as in Chinese: at the right
     expect(page.locator("#f-child_dob-year")).to_have_value("2024")
     # The review lists the answers in Uyghur, with the official Chinese terms.
     family.open("review")

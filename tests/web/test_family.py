@@ -423,3 +423,21 @@ def test_two_phones_editing_the_same_answer_see_each_others_change(app, client, 
     seen = re.search(r'name="revision" value="(\d+)"', page).group(1)
     response = client.post(f"{BR}/hukou", data={"hukou": "other", "revision": seen})
     assert response.status_code == 303 and db.answers(sid)["hukou"] == "other"
+
+
+def test_change_from_review_shows_advice_further_on_that_now_applies(client):
+    begin(client, KG)
+    answers = [("child-birth", DOB | {"child_dob-year": "2024", "child_dob-month": "1"}),
+               ("hukou", {"hukou": "other_province"}), ("district", {"district": "xuhui"}),
+               ("parent-permit", {"has_permit": "yes"}), ("permit-points", {"permit_points": "no"}),
+               ("child-permit", {"child_has_permit": "yes"}),
+               ("social-insurance", {"social_insurance": "six_months"}),
+               ("housing", {"housing": "own"}),
+               ("guardian", {"guardian1_relation": "mother", "guardian1_mobile": "13800138000"}),
+               ("child-details", {"child_name": "王小明"}), ("documents", {})]
+    for step, data in answers:
+        assert client.post(f"{KG}/{step}", data=data).status_code == 303, step
+    response = client.post(f"{KG}/parent-permit?return=review", data={"has_permit": "no"})
+    assert response.headers["Location"].endswith(f"{KG}/check-permits?return=review")
+    response = client.post(f"{KG}/check-permits?return=review", data={})
+    assert response.headers["Location"].endswith(f"{KG}/review")

@@ -184,3 +184,12 @@ def test_every_page_type_is_in_the_page_language(app, lang):
         attributes = " ".join(re.findall(r'(?:aria-label|alt|title)="([^"]*)"', page))
         leaks = sorted(f for f in fragments if f in visible or f in attributes)
         assert not leaks, f"{lang} {name}: untranslated interface text: {leaks[:5]}"
+
+
+@pytest.mark.parametrize("lang, first", [("zh_Hans", "year"), ("zh_Hant", "year"),
+                                         ("ug", "year"), ("en", "day")])
+def test_date_boxes_follow_how_people_write_dates(client, lang, first):
+    begin(client, lang=lang)
+    page = text(client.get(f"{BR}/birth?lang={lang}"))
+    boxes = re.findall(r'name="child_dob-(day|month|year)"', page)
+    assert boxes[0] == first and sorted(boxes) == ["day", "month", "year"]

@@ -134,9 +134,10 @@ def _item(flow: Flow, choice, **extra) -> dict:
 
 
 def _documents(flow: Flow) -> list[dict]:
-    """Every checklist item of the flow: what to have ready (shown before starting)."""
+    """The papers every family needs (checklist items without a condition), shown before
+    starting; the others depend on the answers and come with the checklist step."""
     return [_item(flow, c) for s in flow.steps if s.kind == "checklist"
-            for f in s.fields for c in f.choices]
+            for f in s.fields for c in f.choices if c.show_if is None]
 
 
 # ---------------------------------------------------------------- settings
@@ -230,8 +231,9 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
                 revision = conflict.current
             else:
                 answers = {**answers, **values}
-                j = engine.journey(flow, answers)
-                return redirect(_after_save(flow, j, answers, step_id, back_to_review), 303)
+                before, j = j, engine.journey(flow, answers)
+                return redirect(_after_save(flow, before, j, answers, step_id, back_to_review),
+                                303)
     else:
         raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
         if sess["last_step"] != step_id:
@@ -248,10 +250,10 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
     ), (200 if not errors else 422)
 
 
-def _after_save(flow: Flow, j: engine.Journey, answers: dict, step_id: str,
-                back_to_review: bool) -> str:
+def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: dict,
+                step_id: str, back_to_review: bool) -> str:
     if back_to_review:
-        target = engine.after_change(j, answers, step_id)
+        target = engine.after_change(before, j, answers, step_id)
         return (_step_url(flow, target.id, back_to_review=True) if target
                 else url_for("family.review", flow_id=flow.id))
     following = engine.next_step(j, step_id)
@@ -270,7 +272,8 @@ def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
                                          flow.default_language),
                  "official": i18n.official_term(r.field.label, r.field.official,
                                                 flow.default_language),
-                 "value": forms.display(flow, r.field, r.value),
+                 "value": forms.display(flow, r.field, r.value) or (
+                     gettext("None ticked yet") if r.field.type == "checklist" else ""),
                  "official_value": forms.official_display(flow, r.field, r.value),
                  "changeable": r.field.is_input}
                 for r in group.rows]
