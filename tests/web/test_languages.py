@@ -140,7 +140,8 @@ def page_types(app, lang):
     pages.append(("step-date", client.get(f"{BR}/birth" + q)))
     pages.append(("step-error", client.post(f"{BR}/birth" + q, data={"child_dob-day": "31",
                                                                    "child_dob-month": "2",
-                                                                   "child_dob-year": "2024"})))
+                                                                   "child_dob-year": "2024"},
+                                             follow_redirects=True)))
     client.post(f"{BR}/birth", data=DOB)
     pages.append(("save-code", client.get(f"{BR}/save" + q)))
     pages.append(("step-radios", client.get(f"{BR}/hukou" + q)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from types import SimpleNamespace
 
 import segno
@@ -19,6 +20,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext
@@ -218,6 +220,10 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         raw = forms.raw_from_form(j.visible_fields(current), request.form)
         values, errors = engine.read_step(j, current, raw, answers)
         seen = request.form.get("revision", "")
+        if errors and _keep_draft(flow, step_id, raw):
+            # Post/redirect/get even for mistakes: the phone's Back button then never lands on
+            # "Confirm form resubmission". The typed values wait in the signed session cookie.
+            return redirect(request.full_path, 303)
         if not errors:
             try:
                 seen_revision = int(seen) if seen.isdigit() and len(seen) < 12 else None
@@ -236,6 +242,10 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
                                 303)
     else:
         raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
+        draft = session.pop("draft", None)
+        if draft and draft.get("flow") == flow.id and draft.get("step") == step_id:
+            raw = {**raw, **draft["raw"]}
+            _values, errors = engine.read_step(j, current, raw, answers)
         if sess["last_step"] != step_id:
             get_store().touch(sess["id"], last_step=step_id)
     number, total = engine.progress(j, step_id)
@@ -247,7 +257,17 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
                   _step_url(flow, previous.id) if previous else
                   url_for("family.start", flow_id=flow.id)),
         summary=forms.summary(fields), revision=revision,
-    ), (200 if not errors else 422)
+    ), (422 if errors and request.method == "POST" else 200)
+
+
+def _keep_draft(flow: Flow, step_id: str, raw: dict) -> bool:
+    """Keep what was typed on a page with mistakes for the redirect, if it fits in a cookie
+    (a long text is shown again straight away instead)."""
+    draft = {"flow": flow.id, "step": step_id, "raw": raw}
+    if len(json.dumps(draft)) > 1500:
+        return False
+    session["draft"] = draft
+    return True
 
 
 def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: dict,
