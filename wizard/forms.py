@@ -51,7 +51,9 @@ class FieldView:
     @property
     def first_input(self) -> str:
         """Where an error summary link should land: the first box of the field."""
-        return f"{self.id}-day" if self.widget == "date" else self.id
+        if self.widget == "date":
+            return f"{self.id}-{i18n.DATE_ORDER[i18n.current()][0]}"
+        return self.id
 
 
 def summary(views: list[FieldView]) -> list[dict]:

@@ -194,3 +194,7 @@ def test_date_boxes_follow_how_people_write_dates(client, lang, first):
     page = text(client.get(f"{BR}/birth?lang={lang}"))
     boxes = re.findall(r'name="child_dob-(day|month|year)"', page)
     assert boxes[0] == first and sorted(boxes) == ["day", "month", "year"]
+    client.post(f"{BR}/birth", data={"child_dob-day": "31", "child_dob-month": "2",
+                                     "child_dob-year": "2024"})
+    page = text(client.get(f"{BR}/birth?lang={lang}"))
+    assert f'href="#f-child_dob-{first}"' in page  # the error summary lands on the first box
