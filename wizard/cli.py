@@ -85,7 +85,7 @@ def flows_command() -> None:
     """List the published flows and their newest versions."""
     db = store.Store(current_app.config["DATABASE"])
     db.migrate()
-    for row in db.latest_flows():
+    for row in db.latest_versions():
         click.echo(f"{row['flow_id']}\tversion {row['version']}")
     db.close()
 

@@ -189,6 +189,13 @@ def answer_sheet(j: Journey, answers: Mapping[str, Any]) -> AnswerSheet:
                        j.steps[last_question + 1:])
 
 
+def common_documents(flow: Flow) -> list[Choice]:
+    """Checklist items every family needs (those with no condition): what to have ready before
+    starting; the others depend on the answers and come with the checklist step."""
+    return [c for s in flow.steps if s.kind == "checklist" for f in s.fields for c in f.choices
+            if c.show_if is None]
+
+
 def read_step(
     j: Journey, step: Step, raw: Mapping[str, Any], answers: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Invalid]]:

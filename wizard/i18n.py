@@ -59,15 +59,10 @@ def _choose() -> str:
     return DEFAULT
 
 
-def _babel_locale() -> str:
-    # Babel knows zh_Hans / zh_Hant / en / ug as they are.
-    return current()
-
-
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../locales")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
-    babel.init_app(app, locale_selector=_babel_locale)
+    babel.init_app(app, locale_selector=current)  # Babel knows our codes as they are
     # A global, not a context variable: imported form macros see globals only.
     app.jinja_env.globals["date_order"] = lambda: DATE_ORDER[current()]
 

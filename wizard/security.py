@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from urllib.parse import urlsplit
 
 from flask import request
@@ -74,17 +73,6 @@ def pin_hash(secret: str, session_id: int, pin: str) -> str:
 
 def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-def claim_attempt(store, keys_and_limits: list[tuple[str, int, int]],
-                  now: float | None = None) -> tuple[int, list[int]]:
-    """Count this attempt before judging it: (seconds to wait, 0 if allowed; attempt ids).
-
-    The attempt is recorded in the same transaction that counts the earlier ones, so requests
-    sent at the same moment cannot all slip under the limit; a successful attempt is then
-    forgotten (store.forget_attempts), every other one keeps counting.
-    """
-    return store.claim_attempt(keys_and_limits, time.time() if now is None else now)
 
 
 def local_path(target: str) -> str:

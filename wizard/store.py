@@ -212,13 +212,6 @@ class Store:
         return list(self.db.query("SELECT flow_id, MAX(version) AS version FROM flow_versions "
                                   "GROUP BY flow_id ORDER BY flow_id"))
 
-    def latest_flows(self) -> list[dict]:
-        """The newest published version of every flow: flow_id, version, source."""
-        return list(self.db.query(
-            "SELECT flow_id, version, source FROM flow_versions f WHERE version = "
-            "(SELECT MAX(version) FROM flow_versions WHERE flow_id = f.flow_id) ORDER BY flow_id"
-        ))
-
     # ------------------------------------------------------------ sessions and answers
 
     def create_session(self, token_hash: str, flow_id: str, version: int, locale: str, *,

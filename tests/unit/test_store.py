@@ -33,7 +33,7 @@ def test_publish_flow_keeps_exact_source(db, branching):
     db.publish_flow(replace(branching, version=2, source="v2"))
     assert db.flow_source("branching") == (2, "v2")
     assert db.flow_source("branching", 1) == (1, branching.source)
-    assert [(r["flow_id"], r["version"]) for r in db.latest_flows()] == [("branching", 2)]
+    assert [(r["flow_id"], r["version"]) for r in db.latest_versions()] == [("branching", 2)]
 
 
 def new_session(db, token_hash, flow_id="branching", version=1, locale="zh_Hans"):

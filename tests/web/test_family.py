@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from family_helpers import BR, KG, begin
+from family_helpers import BR, KG, KG_LOCAL, KG_OTHER, answer_all, begin
 
 from wizard import security, store
 
@@ -332,13 +332,7 @@ def test_a_server_error_never_loses_saved_answers(app, client, db, monkeypatch):
 
 def test_change_from_review_that_makes_advice_apply_shows_it_first(client):
     begin(client, KG)
-    answers = [("child-birth", DOB | {"child_dob-year": "2024", "child_dob-month": "1"}),
-               ("hukou", {"hukou": "shanghai"}), ("district", {"district": "xuhui"}),
-               ("housing", {"housing": "own"}),
-               ("guardian", {"guardian1_relation": "mother", "guardian1_mobile": "13800138000"}),
-               ("child-details", {"child_name": "王小明"}), ("documents", {})]
-    for step, data in answers:
-        assert client.post(f"{KG}/{step}", data=data).status_code == 303, step
+    answer_all(client, KG_LOCAL)
     response = client.post(f"{KG}/housing?return=review", data={"housing": "unfiled_lease"})
     assert response.headers["Location"].endswith(f"{KG}/check-housing?return=review")
     response = client.post(f"{KG}/check-housing?return=review", data={})
@@ -433,16 +427,7 @@ def test_two_phones_editing_the_same_answer_see_each_others_change(app, client, 
 
 def test_change_from_review_shows_advice_further_on_that_now_applies(client):
     begin(client, KG)
-    answers = [("child-birth", DOB | {"child_dob-year": "2024", "child_dob-month": "1"}),
-               ("hukou", {"hukou": "other_province"}), ("district", {"district": "xuhui"}),
-               ("parent-permit", {"has_permit": "yes"}), ("permit-points", {"permit_points": "no"}),
-               ("child-permit", {"child_has_permit": "yes"}),
-               ("social-insurance", {"social_insurance": "six_months"}),
-               ("housing", {"housing": "own"}),
-               ("guardian", {"guardian1_relation": "mother", "guardian1_mobile": "13800138000"}),
-               ("child-details", {"child_name": "王小明"}), ("documents", {})]
-    for step, data in answers:
-        assert client.post(f"{KG}/{step}", data=data).status_code == 303, step
+    answer_all(client, KG_OTHER)
     response = client.post(f"{KG}/parent-permit?return=review", data={"has_permit": "no"})
     assert response.headers["Location"].endswith(f"{KG}/check-permits?return=review")
     response = client.post(f"{KG}/check-permits?return=review", data={})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import time
 from types import SimpleNamespace
 
 import segno
@@ -136,10 +137,7 @@ def _item(flow: Flow, choice, **extra) -> dict:
 
 
 def _documents(flow: Flow) -> list[dict]:
-    """The papers every family needs (checklist items without a condition), shown before
-    starting; the others depend on the answers and come with the checklist step."""
-    return [_item(flow, c) for s in flow.steps if s.kind == "checklist"
-            for f in s.fields for c in f.choices if c.show_if is None]
+    return [_item(flow, c) for c in engine.common_documents(flow)]
 
 
 # ---------------------------------------------------------------- settings
@@ -421,7 +419,8 @@ def resume():
     limits = [(f"code:{lookup}", security.CODE_LIMIT, security.CODE_WINDOW),
               (f"client:{client}", security.CLIENT_LIMIT, security.CLIENT_WINDOW)]
     values = {k: request.form.get(k, "") for k in ("dob-day", "dob-month", "dob-year", "pin")}
-    wait, attempt = security.claim_attempt(store, limits)
+    # Counted before it is judged (see Store.claim_attempt); a success is forgotten below.
+    wait, attempt = store.claim_attempt(limits, time.time())
     if wait:
         minutes = max(1, (wait + 59) // 60)
         return _resume_page(code_text, values, gettext(
