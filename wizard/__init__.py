@@ -9,9 +9,11 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, session, url_for
+from flask import Flask, abort, g, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from . import store
 
@@ -31,6 +33,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A family may leave a step page open for hours: a CSRF token that expires would
         # lose what they typed. The token is bound to the session cookie instead.
         WTF_CSRF_TIME_LIMIT=None,
+        # Flask-WTF's strict HTTPS check refuses any POST without a same-origin Referer. Some
+        # phone browsers and data-saving proxies strip Referer, and we send as little of it as
+        # we can (resume links carry a code), so that check would lock those families out.
+        # The CSRF token does the protecting; security.refuse_cross_site adds a check of the
+        # Origin and Sec-Fetch-Site headers, which browsers send whatever the referrer policy.
+        WTF_CSRF_SSL_STRICT=False,
+        # The biggest step (a few long answers, ~2,000 characters each, percent-encoded) is
+        # well under 64 KiB; nothing a family sends needs more. Bodies past it get a 413 page.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=32 * 1024,  # one form field
+        MAX_FORM_PARTS=200,
+        # Where families reach the site: resume links and QR codes are built from this, never
+        # from the request's Host header (which anyone can set). Set WIZARD_PUBLIC_ORIGIN.
+        PUBLIC_ORIGIN="http://127.0.0.1:8000",
+        # Behind a reverse proxy (WIZARD_BEHIND_PROXY=true), its forwarded headers are
+        # believed only from these addresses (see proxy.py).
+        BEHIND_PROXY=False,
+        TRUSTED_PROXIES="127.0.0.1,::1",
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
@@ -52,22 +72,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    if app.config.get("BEHIND_PROXY"):
-        # Behind one reverse proxy: trust its X-Forwarded-For/-Proto, so that rate limits see
-        # the phone's address and cookies get Secure under HTTPS.
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from . import i18n, proxy, security
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    app.config["PUBLIC_ORIGIN"] = security.check_origin(app.config["PUBLIC_ORIGIN"])
+    if app.config.get("BEHIND_PROXY"):
+        # Rate limits then see the phone's address, and cookies get Secure under HTTPS.
+        app.wsgi_app = proxy.TrustedProxyFix(app.wsgi_app, app.config["TRUSTED_PROXIES"])
+    app.session_interface = _SessionInterface()
 
     app.teardown_appcontext(close_store)
 
     @app.before_request
-    def _lasting_session():
+    def _guard():
         session.permanent = True
+        # Refuse an oversized body before anything reads it (a view that never reads the
+        # body would otherwise answer as if nothing were wrong).
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413)
+        security.refuse_cross_site()
+
     csrf.init_app(app)
     compress.init_app(app)
 
-    from . import i18n, security
     from .views import family, system
 
     i18n.init_app(app)
@@ -98,9 +125,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     def csrf_failed(error):
         return render_template("error.html", title_key="csrf"), 400
 
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_template("error.html", title_key="404"), 404
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        # Every refusal is a page in the family's language, never werkzeug's English one.
+        key = str(error.code) if error.code in (404, 413) else "400"
+        return render_template("error.html", title_key=key), error.code
 
     @app.errorhandler(500)
     def server_error(error):
@@ -110,6 +139,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's session cookie (it holds only the CSRF secret) is Secure whenever the request
+    came over HTTPS, directly or through a trusted proxy; SESSION_COOKIE_SECURE is one fixed
+    value for every request, which would break plain-HTTP development."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -67,9 +67,9 @@ def import_command(files: tuple[str, ...]) -> None:
     db = store.Store(current_app.config["DATABASE"])
     db.migrate()
     try:
-        for result in results:
-            flow = result.flow
-            new = db.publish_flow(flow)
+        # One transaction: a clash in the last file leaves the first ones unpublished too.
+        flows = [result.flow for result in results]
+        for flow, new in zip(flows, db.publish_flows(flows)):
             click.echo(f"{flow.id} version {flow.version}: "
                        + ("published" if new else "already published"))
     except store.VersionClash as exc:
@@ -93,15 +93,22 @@ def flows_command() -> None:
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Erase the answers of sessions idle longer than SESSION_IDLE_DAYS (run it daily)."""
+    """Erase the answers of sessions idle longer than SESSION_IDLE_DAYS, and remove the rows
+    that no longer serve a purpose (run it daily)."""
     import datetime
 
     days = current_app.config["SESSION_IDLE_DAYS"]
-    before = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    before = now - datetime.timedelta(days=days)
     db = store.Store(current_app.config["DATABASE"])
-    count = db.expire_idle(before.isoformat(timespec="seconds"))
-    db.close()
-    click.echo(f"erased the answers of {count} session(s) idle for more than {days} days")
+    try:
+        removed = db.purge(before.isoformat(timespec="seconds"), now.timestamp())
+    finally:
+        db.close()
+    click.echo(f"erased the answers of {removed.pop('expired sessions')} session(s) idle for "
+               f"more than {days} days")
+    for what, count in removed.items():
+        click.echo(f"removed {count} {what}")
 
 
 @click.group("i18n")

@@ -15,6 +15,7 @@ import datetime
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from .flow import conditions, fieldtypes
 from .flow.fieldtypes import Invalid
@@ -65,9 +66,22 @@ def _shows(rule: Any, context: Mapping[str, Any], today: datetime.date) -> bool:
         return False
 
 
+def local_today(flow: Flow, now: datetime.datetime | None = None) -> datetime.date:
+    """Today's date where the procedure happens (the flow's time zone), not on the server's
+    clock: on a UTC server a Shanghai family would otherwise live in yesterday until 08:00.
+    `now` is an aware datetime (default: this moment)."""
+    zone = ZoneInfo(getattr(flow, "timezone", None) or "Asia/Shanghai")
+    return (now or datetime.datetime.now(datetime.timezone.utc)).astimezone(zone).date()
+
+
+def days_left(flow: Flow, on: datetime.date | None = None) -> int | None:
+    """Days from today (in the flow's zone) to the flow's deadline, or None without one."""
+    return (flow.deadline - (on or local_today(flow))).days if flow.deadline else None
+
+
 def journey(flow: Flow, answers: Mapping[str, Any], today: datetime.date | None = None) -> Journey:
     """Walk the flow in order, deciding visibility from answers on visible steps only."""
-    today = today or datetime.date.today()
+    today = today or local_today(flow)
     context: dict[str, Any] = {}
     steps: list[Step] = []
     fields: dict[str, tuple[Field, ...]] = {}

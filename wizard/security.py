@@ -12,17 +12,40 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request, url_for
+from flask_wtf.csrf import CSRFError
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: easy to read aloud and to copy from a screenshot.
 RESUME_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 RESUME_LENGTH = 8  # 25**8 ≈ 1.5e11 codes; guessing is rate-limited and needs a second fact
 
-# Wrong resume attempts allowed: per code (the real protection: 5 guesses of a birth date per
-# quarter hour), and per client address (stops one machine trying many codes; generous, since
-# a community internet centre puts many families behind one address).
-CODE_LIMIT, CODE_WINDOW = 5, 15 * 60
-CLIENT_LIMIT, CLIENT_WINDOW = 60, 60 * 60
+# Resume attempts. What a guesser must find: the code (25**8, about 37 bits) and then the
+# child's birth date (about 1,800 days for a child under five, about 11 bits) or a 4-digit PIN.
+#
+# - Someone who does not know a code pays for every try from their address (an IPv6 /64 counts
+#   as one address): 100 tries an hour. With a million live sessions a random code opens one
+#   with odds of 1 in 150,000, and then needs the birth date (1 in 1,800): 1 in 2.7e8 a try,
+#   about 300 years per address at 100 an hour.
+#   Families behind one community-centre address share only this budget, and only for codes
+#   they mistype so badly that they match no one.
+# - Someone who knows a code and guesses the birth date is counted per code and address: 5
+#   tries a quarter hour, 10 a day. That locks out only them, never the family on another
+#   address. Across all addresses a code takes at most 30 wrong tries a day, which one
+#   address cannot reach alone (10 < 30): only a guesser using three or more networks can
+#   pause a family's code, and then finds a birth date with odds of about 1 in 60 a day.
+UNKNOWN_CODE_LIMITS = ((100, 3600),)
+CODE_ADDRESS_LIMITS = ((5, 15 * 60), (10, 86400))
+CODE_LIMITS = ((30, 86400),)
+
+
+def resume_limits(lookup: str | None, client: str) -> list[tuple[str, int, int]]:
+    """(key, how many, window) for one resume attempt; lookup is None for a code that opens
+    nothing (unknown, deleted or expired: all counted alike, so none can be told apart)."""
+    if lookup is None:
+        return [(f"client:{client}", n, window) for n, window in UNKNOWN_CODE_LIMITS]
+    return ([(f"code:{lookup}:{client}", n, window) for n, window in CODE_ADDRESS_LIMITS]
+            + [(f"code:{lookup}", n, window) for n, window in CODE_LIMITS])
+
 
 COOKIE_PREFIX = "wz_"
 
@@ -85,6 +108,49 @@ def local_path(target: str) -> str:
     return target
 
 
+def whole_number(text: str | None, max_digits: int = 12) -> int | None:
+    """A number parameter from a request, or None: ASCII digits only. str.isdigit() alone
+    lets through "²" and Arabic-Indic digits, and int("²") raises."""
+    if text and len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+# ---------------------------------------------------------------- origins
+
+
+def check_origin(origin: str) -> str:
+    """The configured public origin, normalised ("https://example.org"); raises on a value
+    that is not a bare http(s) origin, so a typo is found at start-up, not in a QR code."""
+    parts = urlsplit(str(origin).strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"PUBLIC_ORIGIN must look like https://example.org, not {origin!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link to give away (resume link, QR code), on the configured origin."""
+    return current_app.config["PUBLIC_ORIGIN"] + url_for(endpoint, **values)
+
+
+def refuse_cross_site() -> None:
+    """Refuse a state-changing request that a browser says came from another site.
+
+    Browsers send Sec-Fetch-Site and Origin on POSTs whatever the referrer policy; a request
+    without them (an old browser, a test client) is left to the CSRF token alone."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        raise CSRFError("cross-site request")
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and origin.lower() not in (
+            current_app.config["PUBLIC_ORIGIN"], request.host_url.rstrip("/").lower()):
+        raise CSRFError("cross-origin request")
+
+
+# ---------------------------------------------------------------- headers
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -101,8 +167,12 @@ def add_headers(response):
         headers.add("Vary", "Cookie")
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Resume links carry a code: never leak a URL to another site.
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Resume links carry a code: never leak a URL to another site (same-origin still lets
+    # our own pages see where a request came from).
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        # A year; not includeSubDomains: other hosts of the domain are not ours to decide.
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     return response

@@ -91,6 +91,21 @@ def m001_base(db: Database) -> None:
     db.execute("CREATE INDEX sessions_updated ON sessions (status, updated_at)")
 
 
+@migrations()
+def m002_drafts(db: Database) -> None:
+    # What a family typed on a page with mistakes, kept for the redirect that shows the page
+    # again (post/redirect/get). It holds answers (a child's name and ID number), so it lives
+    # here, deleted when shown, never in a cookie.
+    db.execute("""
+        CREATE TABLE drafts (
+            session_id INTEGER PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+            step_id TEXT NOT NULL,
+            raw TEXT NOT NULL,               -- JSON: the page's fields as typed
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX session_tokens_session ON session_tokens (session_id)")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -109,6 +124,11 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def _iso(unix_time: float) -> str:
+    return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).isoformat(
+        timespec="seconds")
+
+
 def connect(path: str | Path) -> Database:
     """Open the database file with the settings every connection needs."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -117,6 +137,9 @@ def connect(path: str | Path) -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted answers are overwritten with zeros, not left in free pages of the file: do not
+    # rely on how this SQLite happened to be built.
+    conn.execute("PRAGMA secure_delete = ON")
     return Database(conn)
 
 
@@ -173,24 +196,32 @@ class Store:
     def publish_flow(self, flow: Flow) -> bool:
         """Store the exact source of a flow version. True when new, False when already there
         with the same text; VersionClash when that version was published with other text."""
+        return self.publish_flows([flow])[0]
+
+    def publish_flows(self, flows: list[Flow]) -> list[bool]:
+        """Publish several flow versions in one transaction: all of them, or (on a
+        VersionClash) none. One bool per flow: published now, or already there."""
+        published = []
         with self.write():
-            row = self._one(
-                "SELECT source FROM flow_versions WHERE flow_id = ? AND version = ?",
-                (flow.id, flow.version),
-            )
-            if row is not None:
-                if row["source"] != flow.source:
-                    raise VersionClash(
-                        f"{flow.id} version {flow.version} is already published with different "
-                        "content; give the changed flow a new version number"
-                    )
-                return False
-            self.db.execute(
-                "INSERT INTO flow_versions (flow_id, version, source, published_at) "
-                "VALUES (?, ?, ?, ?)",
-                (flow.id, flow.version, flow.source, now()),
-            )
-        return True
+            for flow in flows:
+                row = self._one(
+                    "SELECT source FROM flow_versions WHERE flow_id = ? AND version = ?",
+                    (flow.id, flow.version),
+                )
+                if row is not None:
+                    if row["source"] != flow.source:
+                        raise VersionClash(
+                            f"{flow.id} version {flow.version} is already published with "
+                            "different content; give the changed flow a new version number")
+                    published.append(False)
+                    continue
+                self.db.execute(
+                    "INSERT INTO flow_versions (flow_id, version, source, published_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (flow.id, flow.version, flow.source, now()),
+                )
+                published.append(True)
+        return published
 
     def flow_source(self, flow_id: str, version: int | None = None) -> tuple[int, str] | None:
         """(version, source) of a flow: the given version, or the latest."""
@@ -274,10 +305,58 @@ class Store:
                 "SELECT id FROM sessions WHERE status IN ('active', 'completed') "
                 "AND updated_at < ?" + only, params)]
             for session_id in ids:
-                self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
+                self._erase(session_id)
                 self.db.execute("UPDATE sessions SET status = 'expired' WHERE id = ?",
                                 (session_id,))
         return len(ids)
+
+    def _erase(self, session_id: int) -> None:
+        """What a family entered, gone: answers, a page's unsaved input, the PIN."""
+        self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
+        self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
+        self.db.execute("UPDATE sessions SET pin_hash = NULL WHERE id = ?", (session_id,))
+
+    def purge(self, idle_before: str, at: float) -> dict[str, int]:
+        """The daily clean-up (`wizard purge`): erase idle sessions' answers, and remove what
+        no longer serves a purpose. Returns how many rows of each kind went."""
+        expired = self.expire_idle(idle_before)
+        with self.write():
+            removed = {
+                "expired sessions": expired,
+                # An ended session's devices cannot open it again: their tokens only say
+                # that a phone once held it.
+                "device tokens of ended sessions": self.db.execute(
+                    "DELETE FROM session_tokens WHERE session_id IN (SELECT id FROM sessions "
+                    "WHERE status IN ('deleted', 'expired'))").rowcount,
+                # A draft waits for one redirect; one left over was never shown again.
+                "unsent page drafts": self.db.execute(
+                    "DELETE FROM drafts WHERE created_at < ?",
+                    (_iso(at - 86400),)).rowcount,
+                # The longest rate-limit window is a day.
+                "old resume attempts": self.db.execute(
+                    "DELETE FROM attempts WHERE at < ?", (at - 86400,)).rowcount,
+            }
+        return removed
+
+    # ------------------------------------------------------------ drafts
+
+    def keep_draft(self, session_id: int, step_id: str, raw: Mapping[str, Any]) -> None:
+        """A page's typed values (with mistakes) until the page is shown again."""
+        with self.write():
+            self.db.execute(
+                "INSERT INTO drafts (session_id, step_id, raw, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (session_id) DO UPDATE SET step_id = excluded.step_id, "
+                "raw = excluded.raw, created_at = excluded.created_at",
+                (session_id, step_id, json.dumps(dict(raw), ensure_ascii=False), now()))
+
+    def take_draft(self, session_id: int, step_id: str) -> dict | None:
+        """The draft for this page, removed as it is read (a reload shows saved answers)."""
+        row = self._one("SELECT step_id, raw FROM drafts WHERE session_id = ?", (session_id,))
+        if row is None:
+            return None
+        with self.write():
+            self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
+        return json.loads(row["raw"]) if row["step_id"] == step_id else None
 
     # ------------------------------------------------------------ rate limits
 
@@ -296,8 +375,9 @@ class Store:
                     wait = max(wait, int(row["oldest"] + window - at) + 1)
             if wait:
                 return wait, []
+            keys = dict.fromkeys(key for key, _limit, _window in limits)  # one row per key
             ids = [self.db.execute("INSERT INTO attempts (key, at) VALUES (?, ?)",
-                                   (key, at)).lastrowid for key, _limit, _window in limits]
+                                   (key, at)).lastrowid for key in keys]
             self.db.execute("DELETE FROM attempts WHERE at < ?", (at - 86400,))
         return 0, ids
 
@@ -377,10 +457,9 @@ class Store:
         """Erase a family's answers (PIPL deletion on request); the session row stays as a
         tombstone so its cookie gets a clear message, and the audit log records who did it."""
         with self.write():
-            self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
-            self.db.execute("UPDATE sessions SET status = 'deleted', pin_hash = NULL, "
-                            "updated_at = ? WHERE id = ?",
-                            (now(), session_id))
+            self._erase(session_id)
+            self.db.execute("UPDATE sessions SET status = 'deleted', updated_at = ? "
+                            "WHERE id = ?", (now(), session_id))
             self._audit(actor, "delete", session_id, {})
 
     # ------------------------------------------------------------ audit log

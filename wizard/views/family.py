@@ -26,7 +26,7 @@ from flask import (
 )
 from flask_babel import gettext
 
-from .. import catalog, engine, forms, get_store, i18n, security, store
+from .. import catalog, engine, forms, get_store, i18n, proxy, security, store
 from ..flow import fieldtypes
 from ..flow.fieldtypes import Invalid
 from ..flow.model import Flow
@@ -126,7 +126,7 @@ def _step_url(flow: Flow, step_id: str, back_to_review: bool = False) -> str:
 
 
 def _days_left(flow: Flow) -> int | None:
-    return (flow.deadline - datetime.date.today()).days if flow.deadline else None
+    return engine.days_left(flow)
 
 
 def _item(flow: Flow, choice, **extra) -> dict:
@@ -217,15 +217,17 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
     if request.method == "POST":
         raw = forms.raw_from_form(j.visible_fields(current), request.form)
         values, errors = engine.read_step(j, current, raw, answers)
-        seen = request.form.get("revision", "")
-        if errors and _keep_draft(flow, step_id, raw):
+        if errors:
             # Post/redirect/get even for mistakes: the phone's Back button then never lands on
-            # "Confirm form resubmission". The typed values wait in the signed session cookie.
+            # "Confirm form resubmission". The typed values wait in the database, not in a
+            # cookie: they may hold a child's name and ID number.
+            get_store().keep_draft(sess["id"], step_id, raw)
             return redirect(request.full_path, 303)
-        if not errors:
+        else:
             try:
-                seen_revision = int(seen) if seen.isdigit() and len(seen) < 12 else None
-                get_store().save_answers(sess["id"], values, seen_revision=seen_revision)
+                get_store().save_answers(
+                    sess["id"], values,
+                    seen_revision=security.whole_number(request.form.get("revision")))
             except store.Conflict as conflict:
                 # Another phone changed these answers while this page was open: show its
                 # values and say so; pressing Continue again saves what is then on the page.
@@ -240,9 +242,9 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
                                 303)
     else:
         raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
-        draft = session.pop("draft", None)
-        if draft and draft.get("flow") == flow.id and draft.get("step") == step_id:
-            raw = {**raw, **draft["raw"]}
+        draft = get_store().take_draft(sess["id"], step_id)
+        if draft is not None:
+            raw = {**raw, **draft}
             _values, errors = engine.read_step(j, current, raw, answers)
         if sess["last_step"] != step_id:
             get_store().touch(sess["id"], last_step=step_id)
@@ -256,16 +258,6 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
                   url_for("family.start", flow_id=flow.id)),
         summary=forms.summary(fields), revision=revision,
     ), (422 if errors and request.method == "POST" else 200)
-
-
-def _keep_draft(flow: Flow, step_id: str, raw: dict) -> bool:
-    """Keep what was typed on a page with mistakes for the redirect, if it fits in a cookie
-    (a long text is shown again straight away instead)."""
-    draft = {"flow": flow.id, "step": step_id, "raw": raw}
-    if len(json.dumps(draft)) > 1500:
-        return False
-    session["draft"] = draft
-    return True
 
 
 def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: dict,
@@ -370,7 +362,7 @@ def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
             return redirect(url_for("family.save", flow_id=flow.id), 303)
         error = gettext("Enter 4 digits, like 2580")
     code = security.resume_code(secret, sess["resume_salt"])
-    link = url_for("family.resume", code=code, _external=True)
+    link = security.public_url("family.resume", code=code)
     ready = uses_fact or bool(sess["pin_hash"])
     fact = flow.field(flow.resume_fact) if uses_fact else None
     return render_template(
@@ -414,25 +406,22 @@ def resume():
     store = get_store()
     secret = current_app.config["SECRET_KEY"]
     code = security.normalise_code(code_text)
-    lookup = security.resume_lookup(secret, code) if code else ""
-    client = request.remote_addr or "unknown"
-    limits = [(f"code:{lookup}", security.CODE_LIMIT, security.CODE_WINDOW),
-              (f"client:{client}", security.CLIENT_LIMIT, security.CLIENT_WINDOW)]
     values = {k: request.form.get(k, "") for k in ("dob-day", "dob-month", "dob-year", "pin")}
+    if not code:
+        return _resume_page(code_text, values, gettext(
+            "Enter the code from your saved page, like KD7M 4PQX"), 422)
+    lookup = security.resume_lookup(secret, code)
+    sess = _fresh(store.session_by_resume(lookup))
+    if sess is not None and sess["status"] not in ("active", "completed"):
+        sess = None  # a deleted or expired session's code answers as an unknown one does
     # Counted before it is judged (see Store.claim_attempt); a success is forgotten below.
-    wait, attempt = store.claim_attempt(limits, time.time())
+    wait, attempt = store.claim_attempt(
+        security.resume_limits(lookup if sess else None, proxy.client_key(request.remote_addr)),
+        time.time())
     if wait:
         minutes = max(1, (wait + 59) // 60)
         return _resume_page(code_text, values, gettext(
             "Too many tries. Wait %(minutes)d minutes, then try again.", minutes=minutes), 429)
-    if not code:
-        return _resume_page(code_text, values, gettext(
-            "Enter the code from your saved page, like KD7M 4PQX"), 422)
-    sess = _fresh(store.session_by_resume(lookup))
-    if sess is not None and sess["status"] in ("expired", "deleted"):
-        flow = _flow_or_404(sess["flow_id"])
-        return render_template("family/no_session.html", flow=flow, reason=sess["status"],
-                               days=current_app.config["SESSION_IDLE_DAYS"]), 410
     if sess is not None and _second_fact_matches(sess, values, secret):
         store.forget_attempts(attempt)
         token = security.new_token()
@@ -451,7 +440,9 @@ def resume():
         _set_token(response, flow.id, token)
         return response
     return _resume_page(code_text, values, gettext(
-        "The code and the date of birth (or PIN) do not match. Check both and try again."), 422)
+        "The code and the date of birth (or PIN) do not match. Check both and try again. "
+        "A code stops working when its answers are deleted, or after %(days)d days without "
+        "use.", days=current_app.config["SESSION_IDLE_DAYS"]), 422)
 
 
 def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
