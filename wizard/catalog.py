@@ -6,6 +6,7 @@ checking a flow takes ~100 ms (bench/engine_speed.py), a page view must not pay 
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from .flow import loader
@@ -13,6 +14,11 @@ from .flow.model import Flow
 
 _cache: dict[tuple[str, int], Flow] = {}
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+class Unloadable(RuntimeError):
+    """A published flow version that no longer loads (published before a loader change)."""
 
 
 def get(store, flow_id: str, version: int | None = None) -> Flow | None:
@@ -29,12 +35,23 @@ def get(store, flow_id: str, version: int | None = None) -> Flow | None:
             return None
         result = loader.load_text(found[1], f"{flow_id} version {version}")
         if result.flow is None:  # published before a loader change made it invalid
-            raise RuntimeError("; ".join(map(str, result.errors)))
+            raise Unloadable("; ".join(map(str, result.errors)))
         with _lock:
             flow = _cache.setdefault(key, result.flow)
     return flow
 
 
 def published(store) -> list[Flow]:
-    return [f for f in (get(store, row["flow_id"], row["version"])
-                        for row in store.latest_versions()) if f is not None]
+    """The newest version of every flow that loads: one broken flow never hides the others
+    (it is logged, and its own pages answer 500)."""
+    flows = []
+    for row in store.latest_versions():
+        try:
+            flow = get(store, row["flow_id"], row["version"])
+        except Unloadable as exc:
+            log.error("published flow %s version %s does not load: %s",
+                      row["flow_id"], row["version"], exc)
+            continue
+        if flow is not None:
+            flows.append(flow)
+    return flows

@@ -352,3 +352,31 @@ def test_json_bodies_are_never_needed_by_family_pages(app):
     response = client.post(f"{BR}/?lang=en", data=json.dumps({"consent": "yes"}),
                            content_type="application/json")
     assert response.status_code == 200 and "error-summary" in text(response)
+
+
+# ------------------------------------------------------------------ flows as input
+
+
+def test_one_unloadable_flow_never_takes_the_others_down(app, db):
+    # Published before a loader change made it invalid (written straight into the table).
+    broken = (ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8").replace(
+        "id: branching", "id: broken").replace("type: date", "type: dat", 1)
+    db.db.execute("INSERT INTO flow_versions (flow_id, version, source, published_at) "
+                  "VALUES ('broken', 1, ?, '2027-01-01')", (broken,))
+    client = app.test_client()
+    home = client.get("/?lang=en")
+    assert home.status_code == 200 and f'href="{BR}/"' in text(home)
+    assert "/f/broken/" not in text(home)
+
+
+def test_import_is_all_or_nothing(app, runner, tmp_path):
+    first = tmp_path / "first.yaml"
+    first.write_text((ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8")
+                     .replace("id: branching", "id: first-of-batch"), "utf-8")
+    clash = tmp_path / "clash.yaml"  # branching version 1 is published with other text
+    clash.write_text((ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8")
+                     .replace("minutes: 5", "minutes: 6"), "utf-8")
+    result = runner.invoke(args=["import", str(first), str(clash)])
+    assert result.exit_code == 1 and "refused" in result.output
+    db = store.Store(app.config["DATABASE"])
+    assert db.latest_version("first-of-batch") is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
@@ -30,6 +31,11 @@ MESSAGES: dict[str, str] = {
     "too_long": N_("Use {max} characters or fewer (you used {length})"),
     "too_short": N_("Use at least {min} characters"),
     "pattern": N_("Check the format of this answer"),
+    "hidden_characters": N_(
+        "This answer contains hidden characters, often from copying and pasting. "
+        "Delete it and type it again."
+    ),
+    "nothing_visible": N_("This answer has no letters or numbers. Type it again."),
     "not_integer": N_("Enter a whole number, like 12"),
     "not_number": N_("Enter a number, like 12.5"),
     "too_many_places": N_("Use at most {places} digits after the decimal point"),
@@ -51,6 +57,14 @@ MESSAGES: dict[str, str] = {
     "id_chars": N_("Use only digits, with X allowed as the last character"),
     "id_birth_date": N_(
         "Characters 7 to 14 should be a birth date, but {digits} is not a real date: "
+        "check them again"
+    ),
+    "id_birth_too_early": N_(
+        "Characters 7 to 14 give a birth date of {date}, which is too early to be right: "
+        "check them again"
+    ),
+    "id_birth_future": N_(
+        "Characters 7 to 14 give a birth date of {date}, which is in the future: "
         "check them again"
     ),
     "id_check_digit": N_(
@@ -122,8 +136,42 @@ def _one(raw: Any) -> str:
     return raw
 
 
+# Invisible characters that are removed without a word. Direction marks (LRM, RLM, ALM) are
+# put in by Uyghur keyboards and come along when text is copied from a right-to-left page; they
+# only nudge how neighbouring punctuation is drawn, never which letters an answer has, so
+# refusing them would block a family over something they cannot see or delete. Zero-width
+# spaces and joiners come from copying too (some web pages put them inside phone numbers); none
+# of our answers needs them (names and addresses are copied into the official app, where a
+# hidden joiner makes the same name not match), so they go as well. An answer made of nothing
+# else is refused (hidden_characters), not treated as empty: something was typed or pasted.
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_DIRECTION_MARKS = "\u200e\u200f\u061c"
+_REMOVED = {ord(c): None for c in _ZERO_WIDTH + _DIRECTION_MARKS}
+
+# Embeddings, overrides and isolates reorder the letters shown without being shown, so the
+# answer sheet could read differently from what is stored. Refused, not removed: we cannot
+# tell which order the family meant.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+# Letters that draw as blank space (Hangul fillers, the empty Braille cell), a known way of
+# making a name look filled in; trimming cannot see them because they are not whitespace.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+# Categories that cannot be an answer's only content. Private-use (Co) and unassigned (Cn)
+# characters do count as visible: some rare characters in Chinese names live in the private-use
+# area, and a character newer than this Python's Unicode tables is still a real character.
+_NOT_VISIBLE = frozenset(("Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"))
+
+
+def _visible(char: str) -> bool:
+    return char not in _BLANK_LOOKING and unicodedata.category(char) not in _NOT_VISIBLE
+
+
 def _normalise_digits(text: str) -> str:
-    """Full-width digits and letters (common on Chinese keyboards) to ASCII."""
+    """Full-width digits and letters (common on Chinese keyboards) to ASCII, and invisible
+    characters removed. Other scripts' digits are left alone, for the [0-9] patterns to refuse:
+    the answer sheet is copied into an official app that only takes 0-9."""
+    text = text.translate(_REMOVED)
     return text.translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}).replace("\u3000", " ")
 
 
@@ -143,10 +191,27 @@ class FieldType:
 
 
 def _parse_text(field: Field, raw: Any) -> str | None:
-    text = _one(raw).strip()
+    # Browsers send line breaks as \r\n; U+2028/2029 come from pasted documents.
+    text = re.sub("\r\n?|[\u2028\u2029]", "\n", _one(raw))
+    for char in text:
+        # Lone surrogates (Cs) can arrive through the JSON sync API and cannot be stored.
+        if char in _BIDI_CONTROLS or (
+            unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n"
+        ):
+            raise Invalid("hidden_characters")
+    # NFC after removing, since a removed character may sit between a letter and its accent.
+    # Any Unicode whitespace is trimmed, so an answer of only (ideographic, no-break...) spaces
+    # is empty, like one of ordinary spaces: the family sees an empty box, and "required" says so.
+    cleaned = unicodedata.normalize("NFC", text.translate(_REMOVED)).strip()
     if field.type == "text":
-        text = " ".join(text.split())  # one line: collapse stray newlines and double spaces
-    return text or None
+        cleaned = " ".join(cleaned.split())  # one line: collapse stray newlines and double spaces
+    if not cleaned:
+        if text.strip():
+            raise Invalid("hidden_characters")  # only zero-width characters or direction marks
+        return None
+    if not any(_visible(char) for char in cleaned):
+        raise Invalid("nothing_visible")
+    return cleaned
 
 
 def _check_length(field: Field, value: Any, answers, today) -> None:
@@ -184,7 +249,7 @@ def _parse_integer(field: Field, raw: Any) -> int | None:
     text = _normalise_digits(_one(raw)).strip().replace(",", "").replace(" ", "")
     if not text:
         return None
-    if not re.fullmatch(r"[+-]?\d{1,15}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,15}", text):
         raise Invalid("not_integer")
     return int(text)
 
@@ -194,7 +259,7 @@ def _parse_decimal(field: Field, raw: Any) -> str | None:
     text = _normalise_digits(_one(raw)).strip().replace(",", "").replace(" ", "")
     if not text:
         return None
-    if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
+    if not re.fullmatch(r"[+-]?([0-9]{1,15}(\.[0-9]*)?|\.[0-9]+)", text):
         raise Invalid("not_number")
     try:
         number = Decimal(text)
@@ -224,7 +289,7 @@ def _parse_date(field: Field, raw: Any) -> str | None:
             return None
         if not all(parts):
             raise Invalid("date_incomplete")
-        if not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
+        if not all(re.fullmatch(r"[0-9]{1,4}", p) for p in parts):
             raise Invalid("date_not_numbers")
         day, month, year = (int(p) for p in parts)
         if year < 1000:
@@ -236,6 +301,10 @@ def _parse_date(field: Field, raw: Any) -> str | None:
     text = _one(raw).strip()
     if not text:
         return None
+    # Only YYYY-MM-DD: Python 3.11's fromisoformat also takes week dates and 20230305, which
+    # the offline client would not.
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise Invalid("date_invalid")
     try:
         return datetime.date.fromisoformat(text).isoformat()
     except ValueError:
@@ -302,7 +371,7 @@ def _parse_checklist(field: Field, raw: Any) -> list[str]:
 
 # ---------------------------------------------------------------- mobile numbers
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def _parse_mobile(field: Field, raw: Any) -> str | None:
@@ -334,23 +403,31 @@ def id_check_digit(first17: str) -> str:
 
 
 def id_birth_date(number: str) -> datetime.date | None:
+    """The birth date in characters 7-14, or None if they are not a real date."""
+    digits = number[6:14]
+    # Not strptime: its \d takes any script's digits.
+    if not re.fullmatch(r"[0-9]{8}", digits):
+        return None
     try:
-        return datetime.datetime.strptime(number[6:14], "%Y%m%d").date()
+        return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return None
 
 
 def _parse_resident_id(field: Field, raw: Any) -> str | None:
-    text = re.sub(r"\s", "", _normalise_digits(_one(raw))).upper()
+    # Only x to X: upper() would turn some letters into two (ß into SS) and miscount the length.
+    text = re.sub(r"\s", "", _normalise_digits(_one(raw))).replace("x", "X")
     if not text:
         return None
     if len(text) != 18:
         raise Invalid("id_length", length=len(text))
-    if not re.fullmatch(r"\d{17}[\dX]", text):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
         raise Invalid("id_chars")
     born = id_birth_date(text)
-    if born is None or born.year < 1900:
+    if born is None:
         raise Invalid("id_birth_date", digits=text[6:14])
+    if born.year < 1900:
+        raise Invalid("id_birth_too_early", date=born.isoformat())
     expected = id_check_digit(text[:17])
     if text[17] != expected:
         raise Invalid("id_check_digit", expected=expected)
@@ -360,7 +437,7 @@ def _parse_resident_id(field: Field, raw: Any) -> str | None:
 def _check_resident_id(field: Field, value: str, answers, today: datetime.date) -> None:
     born = id_birth_date(value)
     if born and born > today:
-        raise Invalid("id_birth_date", digits=value[6:14])
+        raise Invalid("id_birth_future", date=born.isoformat())
     if field.birth_date_field and answers.get(field.birth_date_field):
         expected = answers[field.birth_date_field]
         if born and born.isoformat() != expected:
