@@ -134,9 +134,26 @@ def previous_step(j: Journey, step_id: str) -> Step | None:
 
 
 def progress(j: Journey, step_id: str) -> tuple[int, int]:
-    """("step n of m"): n counts visible steps up to this one, m all visible steps."""
+    """("step n of at most m"): n counts visible steps up to this one; m adds every later step
+    that could still be shown.
+
+    A later step is left out only once its condition is settled: every answer it reads
+    belongs to a step before this one (this page's own answers are still being given), so
+    nothing the family does from here on can change it. So n grows by one a page, m never grows as the family goes forward (it can
+    only shrink as answers rule pages out), and on the last page n equals m."""
     i = j.index(step_id)
-    return ((i + 1) if i is not None else 0, len(j.steps))
+    if i is None:
+        return 0, len(j.steps)
+    order = {s.id: k for k, s in enumerate(j.flow.steps)}
+    here = order[step_id]
+    owner = {f.id: order[s.id] for s in j.flow.steps for f in s.fields}
+    later = 0
+    for step in j.flow.steps[here + 1:]:
+        names = conditions.variables(step.show_if) if step.show_if is not None else set()
+        settled = all(owner.get(name, -1) < here for name in names)
+        if not settled or j.is_visible(step.id):
+            later += 1
+    return i + 1, i + 1 + later
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class ChoiceView:
     official: str | None
     hint: Markup | None
     checked: bool
+    help: Markup | None = None
 
 
 @dataclass
@@ -136,6 +137,7 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
                 label=i18n.flow_text(c.label, flow.default_language),
                 official=i18n.official_term(c.label, c.official, flow.default_language),
                 hint=_md_inline(c.hint, flow), checked=c.value in picked,
+                help=_md(c.help, flow),
             ))
         if not f.is_input and not errors:
             # Worked out from saved answers: hidden while the page shows typed, unsaved ones.
@@ -156,8 +158,8 @@ def display(flow: Flow, f: Field, value: Any) -> str:
         c = f.choice(value)
         return i18n.plain(c.label, flow.default_language) if c else str(value)
     if f.type in ("multichoice", "checklist"):
-        return ", ".join(i18n.plain(c.label, flow.default_language)
-                         for v in value if (c := f.choice(v)))
+        return i18n.join_list(i18n.plain(c.label, flow.default_language)
+                              for v in value if (c := f.choice(v)))
     if f.type == "decimal" or (f.type == "calculated" and isinstance(value, float)):
         shown = format_decimal(value)
     elif f.type == "resident_id":
@@ -169,6 +171,11 @@ def display(flow: Flow, f: Field, value: Any) -> str:
     if f.unit:
         shown = f"{shown} {i18n.plain(f.unit, flow.default_language)}"
     return shown
+
+
+def copied_digit_by_digit(f: Field) -> bool:
+    """An answer the family copies digit by digit (ID, mobile): shown on one line."""
+    return f.type in ("resident_id", "mobile")
 
 
 def official_display(flow: Flow, f: Field, value: Any) -> str | None:

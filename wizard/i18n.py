@@ -32,6 +32,11 @@ _ACCEPT = {"zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-hans": "zh_Hans", "zh": "
            "zh-tw": "zh_Hant", "zh-hk": "zh_Hant", "zh-mo": "zh_Hant", "zh-hant": "zh_Hant",
            "en": "en", "ug": "ug"}
 
+# Between the items of a list, and between sentences, by script: Chinese writes 、 and no
+# space after a full stop; Uyghur writes the Arabic comma.
+LIST_SEPARATOR = {"zh_Hans": "、", "zh_Hant": "、", "ug": "، ", "en": ", "}
+SENTENCE_SEPARATOR = {"zh_Hans": "", "zh_Hant": "", "ug": " ", "en": " "}
+
 babel = Babel()
 
 
@@ -132,6 +137,14 @@ def official_term(label: Text | None, official: str | None,
 def plain(text: Text | None, default_lang: str = DEFAULT) -> str:
     """A flow text as plain str (for attributes and messages)."""
     return pick(text, current(), default_lang)[0]
+
+
+def join_list(items) -> str:
+    return LIST_SEPARATOR[current()].join(items)
+
+
+def join_sentences(*sentences: str) -> str:
+    return SENTENCE_SEPARATOR[current()].join(s for s in sentences if s)
 
 
 def locale_tag() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app, request, url_for
@@ -82,8 +83,10 @@ def resume_lookup(secret: str, code: str) -> str:
 
 
 def normalise_code(text: str) -> str:
-    """What a person typed -> a code: case, spaces and dashes do not matter."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())[:32]
+    """What a person typed -> a code: case, spaces, dashes and full-width letters and digits
+    (a Chinese keyboard's) do not matter."""
+    folded = unicodedata.normalize("NFKC", text).upper()
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())[:32]
 
 
 def format_code(code: str) -> str:
@@ -158,12 +161,20 @@ CSP = (
 )
 
 
+def keep_private(response):
+    """A page that shows answers or codes: never kept by a shared phone's or a community
+    centre PC's cache (Back after "Delete my answers" must not show them)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def add_headers(response):
     headers = response.headers
     if request.endpoint != "static":
-        # Pages carry a family's answers or codes: never kept by a shared phone's or a
-        # community centre PC's cache (Back after "Delete my answers" must not show them).
-        headers.setdefault("Cache-Control", "no-store")
+        # Pages that show a family's answers or codes say no-store themselves (see
+        # keep_private); the others are only revalidated, so that the phone's Back button can
+        # use the browser's back/forward cache, which no-store switches off.
+        headers.setdefault("Cache-Control", "no-cache")
         headers.add("Vary", "Cookie")
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")

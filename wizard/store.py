@@ -361,25 +361,27 @@ class Store:
     # ------------------------------------------------------------ rate limits
 
     def claim_attempt(self, limits: list[tuple[str, int, int]], at: float
-                      ) -> tuple[int, list[int]]:
+                      ) -> tuple[int, list[int], int]:
         """Count earlier attempts and record this one in one transaction.
 
-        limits: (key, how many, window in seconds). Returns (seconds to wait, []) when a limit
-        is reached (nothing recorded), else (0, ids of the recorded attempt rows)."""
+        limits: (key, how many, window in seconds). Returns (seconds to wait, [], 0) when a
+        limit is reached (nothing recorded), else (0, ids of the recorded attempt rows, tries
+        left after this one before some limit is reached)."""
         with self.write():
-            wait = 0
+            wait, left = 0, None
             for key, limit, window in limits:
                 row = self._one("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM attempts "
                                 "WHERE key = ? AND at >= ?", (key, at - window))
                 if row["n"] >= limit:
                     wait = max(wait, int(row["oldest"] + window - at) + 1)
+                left = min(limit - row["n"] - 1, left if left is not None else limit)
             if wait:
-                return wait, []
+                return wait, [], 0
             keys = dict.fromkeys(key for key, _limit, _window in limits)  # one row per key
             ids = [self.db.execute("INSERT INTO attempts (key, at) VALUES (?, ?)",
                                    (key, at)).lastrowid for key in keys]
             self.db.execute("DELETE FROM attempts WHERE at < ?", (at - 86400,))
-        return 0, ids
+        return 0, ids, left or 0
 
     def forget_attempts(self, ids: list[int]) -> None:
         """A successful attempt does not count against the family."""

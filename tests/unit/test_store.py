@@ -135,10 +135,10 @@ def test_touch_and_expire_idle(db, branching):
 
 def test_attempts_are_claimed_before_they_are_judged(db):
     limits = [("code:x", 2, 900), ("client:y", 3, 3600)]
-    assert db.claim_attempt(limits, 1000.0)[0] == 0
-    wait, ids = db.claim_attempt(limits, 1010.0)
-    assert wait == 0 and len(ids) == 2
-    assert db.claim_attempt(limits, 1020.0) == (881, [])  # code:x is full until 1000 + 900
+    assert db.claim_attempt(limits, 1000.0)[2] == 1  # code:x: one more after this one
+    wait, ids, left = db.claim_attempt(limits, 1010.0)
+    assert wait == 0 and len(ids) == 2 and left == 0
+    assert db.claim_attempt(limits, 1020.0) == (881, [], 0)  # code:x is full until 1000 + 900
     db.forget_attempts(ids)  # a success does not count
     assert db.claim_attempt(limits, 1030.0)[0] == 0
     # Old attempts are dropped as new ones come.
@@ -157,7 +157,7 @@ def test_simultaneous_attempts_cannot_pass_the_limit(tmp_path, branching):
 
     def attempt(i):
         s = store.Store(path)
-        wait, _ = s.claim_attempt([("code:same", 5, 900), (f"client:{i}", 60, 3600)], 5000.0)
+        wait, _, _ = s.claim_attempt([("code:same", 5, 900), (f"client:{i}", 60, 3600)], 5000.0)
         allowed.append(wait == 0)
         s.close()
 

@@ -121,10 +121,12 @@ def test_progress_and_back_link(client):
     begin(client)
     client.post(f"{BR}/birth", data=DOB)
     page = text(client.get(f"{BR}/hukou?lang=en"))
-    assert "Step 2 of 5" in page
+    # Every page that may still come is counted until the answers rule it out: the total
+    # only ever shrinks as the family goes on.
+    assert "Step 2 of 7" in page
     assert f'class="back-link" href="{BR}/birth"' in page
-    client.post(f"{BR}/hukou", data={"hukou": "other"})
-    assert "Step 2 of 6" in text(client.get(f"{BR}/hukou"))
+    client.post(f"{BR}/hukou", data={"hukou": "shanghai"})
+    assert "Step 3 of 5" in text(client.get(f"{BR}/contact"))
 
 
 def test_no_session_and_deleted_session_explain_and_offer_ways_back(client):
@@ -358,9 +360,21 @@ def test_text_size_never_redirects_off_site(client, target):
 
 def test_pages_with_answers_are_never_cached(client):
     begin(client)
-    for url in [f"{BR}/birth", f"{BR}/review", f"{BR}/save", "/resume"]:
+    client.post(f"{BR}/birth", data=DOB)
+    for url in [f"{BR}/birth", f"{BR}/review", f"{BR}/done", f"{BR}/save", f"{BR}/delete"]:
         response = client.get(url)
         assert response.headers["Cache-Control"] == "no-store", url
+        assert "Cookie" in response.headers["Vary"], url
+    response = client.post("/resume", data={"code": "ACDEFGHJ", "dob-day": "1"})
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_without_answers_keep_the_back_forward_cache(client):
+    # no-store switches off the browser's back/forward cache; these pages hold no answers.
+    begin(client)
+    for url in ["/", f"{BR}/", "/resume", f"{BR}/deleted"]:
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-cache", url
         assert "Cookie" in response.headers["Vary"], url
 
 

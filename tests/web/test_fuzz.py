@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from urllib.parse import quote
 
 import pytest
 from family_helpers import BR, KG, ROOT
@@ -63,7 +64,7 @@ cookies = st.dictionaries(st.sampled_from(["wz_branching", "wz_kindergarten-shan
 requests = st.fixed_dictionaries({
     "method": st.sampled_from(["GET", "POST", "POST", "POST", "HEAD", "PUT", "DELETE",
                                "OPTIONS", "PATCH"]),
-    "path": st.sampled_from(PAGES) | st.text(max_size=30).map(lambda t: "/" + t),
+    "path": st.sampled_from(PAGES) | st.text(max_size=30).map(lambda t: "/" + quote(t)),
     "query": st.lists(st.tuples(st.sampled_from(FIELD_NAMES), nasty_text), max_size=4),
     "body": bodies,
     "headers": headers,

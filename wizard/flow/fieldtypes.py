@@ -67,9 +67,11 @@ MESSAGES: dict[str, str] = {
         "Characters 7 to 14 give a birth date of {date}, which is in the future: "
         "check them again"
     ),
+    # Never say what the last character "should be": the typo is usually earlier, and a
+    # parent told the expected digit would change the last one and make a wrong number pass.
     "id_check_digit": N_(
-        "The last character does not match the others (it should be {expected} for these "
-        "17 digits): check each digit again"
+        "One of the digits is wrong. Compare the number with the household register (户口簿), "
+        "one digit at a time"
     ),
     "id_birth_mismatch": N_(
         "The birth date in this number ({found}) is not the date of birth you gave ({expected})"
@@ -428,9 +430,8 @@ def _parse_resident_id(field: Field, raw: Any) -> str | None:
         raise Invalid("id_birth_date", digits=text[6:14])
     if born.year < 1900:
         raise Invalid("id_birth_too_early", date=born.isoformat())
-    expected = id_check_digit(text[:17])
-    if text[17] != expected:
-        raise Invalid("id_check_digit", expected=expected)
+    if text[17] != id_check_digit(text[:17]):
+        raise Invalid("id_check_digit")
     return text
 
 

@@ -112,6 +112,7 @@ def needs_session(view):
     without one, the page that explains why (never started, expired, deleted)."""
     @functools.wraps(view)
     def wrapper(flow_id: str, **kwargs):
+        after_this_request(security.keep_private)
         state, response, status = _active(flow_id)
         if state is None:
             return response, status
@@ -134,6 +135,13 @@ def _item(flow: Flow, choice, **extra) -> dict:
     return {"label": i18n.flow_text(choice.label, flow.default_language),
             "official": i18n.official_term(choice.label, choice.official, flow.default_language),
             **extra}
+
+
+def _sheet_item(flow: Flow, choice, have: bool) -> dict:
+    """A paper on the answer sheet. One still needed comes with its help (which pages, which
+    number): the family reads it while gathering them; a paper in hand needs none."""
+    return _item(flow, choice, have=have, help=None if have else
+                 i18n.flow_markdown(choice.help, flow.default_language))
 
 
 def _documents(flow: Flow) -> list[dict]:
@@ -217,13 +225,17 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
     if request.method == "POST":
         raw = forms.raw_from_form(j.visible_fields(current), request.form)
         values, errors = engine.read_step(j, current, raw, answers)
-        if errors:
+        inline = request.headers.get("X-Wizard-Inline") == "1"  # static/js/step.js
+        if request.form.get("action") == "save":
+            target = _save_for_later(sess, flow, step_id, raw, values, errors)
+            return ("", 204, {"X-Wizard-Next": target}) if inline else redirect(target, 303)
+        if errors and not inline:
             # Post/redirect/get even for mistakes: the phone's Back button then never lands on
             # "Confirm form resubmission". The typed values wait in the database, not in a
             # cookie: they may hold a child's name and ID number.
             get_store().keep_draft(sess["id"], step_id, raw)
-            return redirect(request.full_path, 303)
-        else:
+            return redirect(_here(), 303)
+        if not errors:
             try:
                 get_store().save_answers(
                     sess["id"], values,
@@ -238,8 +250,10 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
             else:
                 answers = {**answers, **values}
                 before, j = j, engine.journey(flow, answers)
-                return redirect(_after_save(flow, before, j, answers, step_id, back_to_review),
-                                303)
+                target = _after_save(flow, before, j, answers, step_id, back_to_review)
+                if inline:  # the script navigates there itself
+                    return "", 204, {"X-Wizard-Next": target}
+                return redirect(target, 303)
     else:
         raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
         draft = get_store().take_draft(sess["id"], step_id)
@@ -256,8 +270,30 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         back_url=(url_for("family.review", flow_id=flow.id) if back_to_review else
                   _step_url(flow, previous.id) if previous else
                   url_for("family.start", flow_id=flow.id)),
-        summary=forms.summary(fields), revision=revision,
+        summary=forms.summary(fields), revision=revision, action=_here(),
     ), (422 if errors and request.method == "POST" else 200)
+
+
+def _save_for_later(sess: dict, flow: Flow, step_id: str, raw: dict, values: dict,
+                    errors: dict[str, Invalid]) -> str:
+    """"Save and continue later" from a step: save the page's valid answers, keep what was
+    typed with a mistake for when the page is opened again; returns the save page's URL."""
+    if values:
+        try:
+            get_store().save_answers(sess["id"], values)
+        except store.Conflict:  # another phone saved meanwhile: that page will show it
+            pass
+    # Questions simply not answered yet need no draft: only real mistakes are kept.
+    mistakes = any(not e.code.startswith("required") for e in errors.values())
+    if mistakes:
+        get_store().keep_draft(sess["id"], step_id, raw)
+    get_store().touch(sess["id"], last_step=step_id)
+    return url_for("family.save", flow_id=flow.id, **({"unsaved": "1"} if mistakes else {}))
+
+
+def _here() -> str:
+    """This page's address with its query (request.full_path adds a "?" even without one)."""
+    return request.full_path.removesuffix("?")
 
 
 def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: dict,
@@ -285,6 +321,7 @@ def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
                  "value": forms.display(flow, r.field, r.value) or (
                      gettext("None ticked yet") if r.field.type == "checklist" else ""),
                  "official_value": forms.official_display(flow, r.field, r.value),
+                 "one_line": forms.copied_digit_by_digit(r.field),
                  "changeable": r.field.is_input}
                 for r in group.rows]
         groups.append({"step": group.step, "rows": rows,
@@ -319,10 +356,11 @@ def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     sheet = [{"official": r.field.official,
               "label": i18n.flow_text(r.field.label, flow.default_language),
               "value": forms.display(flow, r.field, r.value),
-              "official_value": forms.official_display(flow, r.field, r.value)}
+              "official_value": forms.official_display(flow, r.field, r.value),
+              "one_line": forms.copied_digit_by_digit(r.field)}
              for r in result.rows]
     checklists = [{"title": i18n.flow_text(r.step.title, flow.default_language),
-                   "items": [_item(flow, c, have=c.value in (r.value or []))
+                   "items": [_sheet_item(flow, c, c.value in (r.value or []))
                              for c in j.choices(r.field)]}
                   for r in result.checklists]
     next_steps = [i18n.flow_text(s.title, flow.default_language) for s in result.next_steps]
@@ -369,10 +407,16 @@ def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
         "family/save.html", flow=flow, code=security.format_code(code), link=link,
         qr=segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c", omitsize=False)
         if ready else None,
-        ready=ready, fact=fact, error=error,
+        ready=ready, fact=fact, error=error, unsaved=request.args.get("unsaved") == "1",
         continue_url=_step_url(flow, sess["last_step"]) if sess["last_step"]
         else url_for("family.start", flow_id=flow.id),
     ), (422 if error else 200)
+
+
+def _example_date() -> str:
+    """15 March 2024 written in the order of the date boxes on this page."""
+    parts = {"day": "15", "month": "3", "year": "2024"}
+    return " ".join(parts[p] for p in i18n.DATE_ORDER[i18n.current()])
 
 
 def _resume_page(code_text: str, values: dict, error: str | None = None, status: int = 200):
@@ -389,13 +433,13 @@ def _resume_page(code_text: str, values: dict, error: str | None = None, status:
                     "spellcheck": "false", "maxlength": 20, "class": "input-code"}),
         view("dob", gettext("Your child's date of birth"), "date",
              {p: values.get(f"dob-{p}", "") for p in ("day", "month", "year")},
-             hint=gettext("For example 15 3 2024")),
+             hint=gettext("For example %(date)s", date=_example_date())),
         view("pin", gettext("Or your 4-digit PIN, if you chose one"), "text", "",
              attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 4,
                     "autocomplete": "off", "class": "input-short"}),
     ]
-    return render_template("family/resume.html", fields=fields,
-                           summary=forms.summary(fields)), status
+    return render_template("family/resume.html", fields=fields, summary=forms.summary(fields),
+                           idle_days=current_app.config["SESSION_IDLE_DAYS"]), status
 
 
 @bp.route("/resume", methods=["GET", "POST"])
@@ -403,6 +447,7 @@ def resume():
     code_text = request.values.get("code", "")[:40]
     if request.method == "GET":
         return _resume_page(code_text, {})
+    after_this_request(security.keep_private)  # the answer shows what was typed
     store = get_store()
     secret = current_app.config["SECRET_KEY"]
     code = security.normalise_code(code_text)
@@ -415,7 +460,7 @@ def resume():
     if sess is not None and sess["status"] not in ("active", "completed"):
         sess = None  # a deleted or expired session's code answers as an unknown one does
     # Counted before it is judged (see Store.claim_attempt); a success is forgotten below.
-    wait, attempt = store.claim_attempt(
+    wait, attempt, left = store.claim_attempt(
         security.resume_limits(lookup if sess else None, proxy.client_key(request.remote_addr)),
         time.time())
     if wait:
@@ -439,10 +484,14 @@ def resume():
                             else url_for("family.review", flow_id=flow.id), 303)
         _set_token(response, flow.id, token)
         return response
-    return _resume_page(code_text, values, gettext(
+    message = gettext(
         "The code and the date of birth (or PIN) do not match. Check both and try again. "
         "A code stops working when its answers are deleted, or after %(days)d days without "
-        "use.", days=current_app.config["SESSION_IDLE_DAYS"]), 422)
+        "use.", days=current_app.config["SESSION_IDLE_DAYS"])
+    if left == 1:
+        message = i18n.join_sentences(
+            message, gettext("You have one more try before you have to wait."))
+    return _resume_page(code_text, values, message, 422)
 
 
 def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
