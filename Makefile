@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
+# Resume links and QR codes are built from this origin, never from the Host header
+# (docs/deploy.md); locally that is the address `make serve` listens on.
+WIZARD_PUBLIC_ORIGIN ?= http://127.0.0.1:$(PORT)
 
-.PHONY: serve test venv test-deps chromium bench check clean i18n-extract i18n-update i18n-compile
+.PHONY: serve test venv test-deps chromium nginx bench check clean \
+	i18n-extract i18n-update i18n-compile
 
 # Installed marker: re-install only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +33,21 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# The deployed shape (docs/deploy.md) puts Debian's nginx in front of gunicorn, and
+# tests/browser/test_deployed.py starts its own nginx on free ports. The package would start a
+# service on port 80 during the install (and fail the install when that port is taken), so a
+# policy-rc.d refuses service starts while it installs, unless the machine already has one.
+nginx:
+	@test -x $(NGINX) || { \
+		set -e; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; \
+			chmod 755 /usr/sbin/policy-rc.d; \
+		fi; \
+		apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
 # Interface catalogs: extract msgids into the template, merge into each language, compile.
 # The .mo files are built, not committed: serve and test compile them.
 i18n-extract: venv
@@ -43,9 +63,9 @@ i18n-compile: venv
 serve: venv i18n-compile
 	$(BIN)/wizard init-db
 	$(BIN)/wizard import
-	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
+	PORT=$(PORT) WIZARD_PUBLIC_ORIGIN=$(WIZARD_PUBLIC_ORIGIN) $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: test-deps chromium i18n-compile
+test: test-deps chromium nginx i18n-compile
 	$(BIN)/python -m pytest -n 2 -q
 
 check: venv

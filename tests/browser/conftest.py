@@ -14,3 +14,8 @@ from browser_kit import (  # noqa: F401  (pytest finds fixtures and hooks by nam
     pytest_collection_modifyitems,
     shot,
 )
+from deploy_kit import (  # noqa: F401  (the app as deployed: gunicorn over TLS, behind nginx)
+    gunicorn_https,
+    nginx_proxy,
+    tls_cert,
+)
