@@ -6,7 +6,7 @@ browser's Accept-Language, then Simplified Chinese.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import g, request
 from flask_babel import Babel, get_locale
@@ -94,10 +94,15 @@ TEXT_COOKIE = "text"
 
 def _lang_url(code: str) -> str:
     """This page's address in another language (other query arguments kept)."""
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [code]
-    query = "&".join(f"{quote(k)}={quote(v)}" for k, values in args.items() for v in values)
-    return f"{request.path}?{query}"
+    return url_in(code, request.full_path)
+
+
+def url_in(code: str, path: str) -> str:
+    """A local address (path and query) with its language set to `code`."""
+    parts = urlsplit(path)
+    args = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    args.append(("lang", code))
+    return f"{parts.path}?{urlencode(args, quote_via=quote)}"
 
 
 def _localised(text: Text | None, default_lang: str, render, element: str) -> Markup:

@@ -340,23 +340,30 @@ class Store:
 
     # ------------------------------------------------------------ drafts
 
-    def keep_draft(self, session_id: int, step_id: str, raw: Mapping[str, Any]) -> None:
-        """A page's typed values (with mistakes) until the page is shown again."""
+    def keep_draft(self, session_id: int, step_id: str, raw: Mapping[str, Any],
+                   checked: bool = True) -> None:
+        """A page's typed values until the page is shown again: with their mistakes
+        (checked), or just as typed (a language switch in the middle of a page)."""
+        draft = {"raw": dict(raw), "checked": checked}
         with self.write():
             self.db.execute(
                 "INSERT INTO drafts (session_id, step_id, raw, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (session_id) DO UPDATE SET step_id = excluded.step_id, "
                 "raw = excluded.raw, created_at = excluded.created_at",
-                (session_id, step_id, json.dumps(dict(raw), ensure_ascii=False), now()))
+                (session_id, step_id, json.dumps(draft, ensure_ascii=False), now()))
 
-    def take_draft(self, session_id: int, step_id: str) -> dict | None:
-        """The draft for this page, removed as it is read (a reload shows saved answers)."""
+    def take_draft(self, session_id: int, step_id: str) -> tuple[dict, bool] | None:
+        """(typed values, whether to show their mistakes) for this page, removed as it is
+        read (a reload shows the saved answers)."""
         row = self._one("SELECT step_id, raw FROM drafts WHERE session_id = ?", (session_id,))
         if row is None:
             return None
         with self.write():
             self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
-        return json.loads(row["raw"]) if row["step_id"] == step_id else None
+        if row["step_id"] != step_id:
+            return None
+        draft = json.loads(row["raw"])
+        return draft["raw"], draft["checked"]
 
     # ------------------------------------------------------------ rate limits
 

@@ -325,9 +325,10 @@ class Family:
             self.page.get_by_role("link", name=name, exact=exact).first.click()
 
     def submit_form(self) -> None:
-        """Presses the main form's one submit button, whatever the page language calls it."""
+        """Presses the main form's submit button, whatever the page language calls it."""
         with self.page.expect_navigation():
-            self.page.locator("main form[method=post] button[type=submit]").click()
+            # The first submit button is the main one ("save for later" comes after it).
+            self.page.locator("main form[method=post] button[type=submit]").first.click()
 
     def continue_(self) -> None:
         if self.lang == "en":

@@ -157,10 +157,12 @@ MEASURE = """
 """
 
 
-# The interface's own words (not the flow's texts, not the official terms in Chinese).
+# The interface's own words (not the flow's texts, not the official terms in Chinese, not the
+# names of the other languages in the language menu).
 INTERFACE_TEXT = """
 () => [...document.querySelectorAll(
-    'button, .back-link, p.progress, .save-link a, .site-name, .skip-link, label.date-label,' +
+    'button:not(.lang-button), .back-link, p.progress, .save-link a, .site-name, .skip-link,' +
+    ' label.date-label,' +
     ' .error-summary h2, details.help summary')]
   .map(el => el.textContent.replace(/\\s+/g, ' ').trim()).filter(Boolean)
 """

@@ -13,9 +13,10 @@ def test_switching_language_mid_flow_keeps_every_answer(family: Family):
     family.answer(hukou="other_province")
     family.continue_()
     page = family.page
-    # The family switches to Simplified Chinese from the menu on the page.
+    # The family switches to Simplified Chinese from the menu on the page (on a step page a
+    # button of its form, so that what is typed comes along).
     with page.expect_navigation():
-        page.locator("nav.languages a[hreflang=zh-Hans]").click()
+        page.locator("nav.languages [lang=zh-Hans]").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     family.lang = "zh_Hans"
     family.open("hukou")
@@ -23,7 +24,7 @@ def test_switching_language_mid_flow_keeps_every_answer(family: Family):
     expect(page.locator("h1")).to_contain_text("户口")
     # ... and to Uyghur: right to left, answers still there.
     with page.expect_navigation():
-        page.locator("nav.languages a[hreflang=ug]").click()
+        page.locator("nav.languages [lang=ug]").click()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator('input[name=hukou][value=other_province]')).to_be_checked()
     save_shot(page, "ug-step-radios")

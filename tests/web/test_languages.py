@@ -48,8 +48,17 @@ def test_language_menu_on_every_page_names_each_language_in_itself(client):
         page = text(client.get(url))
         for name in ["简体中文", "繁體中文", "English", "ئۇيغۇرچە"]:
             assert name in page, (url, name)
+    page = text(client.get(f"{BR}/review?x=1"))
+    assert f'href="{BR}/review?x=1&amp;lang=ug"' in page
+    # On a step page the menu's entries are buttons of the page's form: what is typed comes
+    # along to the other language (kept, neither saved nor judged), and the query stays.
     page = text(client.get(f"{BR}/birth?return=review"))
-    assert f'href="{BR}/birth?return=review&amp;lang=ug"' in page
+    assert 'form="step-form" name="switch_lang" value="ug"' in page
+    response = client.post(f"{BR}/birth?return=review", data={
+        "child_dob-day": "31", "child_dob-month": "", "switch_lang": "ug"})
+    assert response.headers["Location"] == f"{BR}/birth?return=review&lang=ug"
+    page = text(client.get(response.headers["Location"]))
+    assert 'value="31"' in page and "error-summary" not in page
 
 
 def test_switching_language_mid_flow_keeps_every_answer(client):

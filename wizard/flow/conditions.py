@@ -26,6 +26,13 @@ Semantics, shared with rules.js (JavaScript rules wherever JsonLogic leaves a ch
   a key that is present with value ``null`` gives ``null`` (not the default).
 * Dates are ISO strings ``YYYY-MM-DD`` (valid calendar dates, years 0001-9999). The date
   helpers return ``null`` for anything else, including ``datetime.date`` objects in answers.
+* ``min``/``max`` follow ``Math.min``/``Math.max``: ``-0`` is smaller than ``0`` (so
+  ``1 / min(0, -0.0)`` is -Infinity). Strings compare by UTF-16 code units even when they hold
+  lone surrogates (``"\\ud800"``), as JavaScript does.
+
+Flow files are hostile input (staff upload them), so compiling is bounded: a source of at most
+:data:`MAX_SOURCE_LENGTH` characters and :data:`MAX_DEPTH` levels of nesting, ASCII names only,
+no arithmetic on text; a rule too deep to evaluate raises ValueError, never RecursionError.
 
 Number precision beyond 2**53 is not guaranteed to agree with JavaScript.
 """
@@ -64,9 +71,18 @@ class ConditionError(ValueError):
 # Compiling the author syntax
 # --------------------------------------------------------------------------------------------
 
-MAX_SOURCE_LENGTH = 5000
+# Bounds on one expression. Python's parser, our compiler and both evaluators recurse once per
+# level, so a few hundred nested `not`s would pass here and overflow the stack later.
+MAX_SOURCE_LENGTH = 2000  # characters
+MAX_DEPTH = 64  # levels of nesting (`not not x` is 3)
+ECHO_LENGTH = 80  # longest piece of an author's text quoted back in a message
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 _SAFE_INT = 2**53
+# A text that is meant as a date: 2027-08-31, 2027-8-31, 2027/08/31, 31/08/2027, 31.08.2027.
+_DATE_LIKE_RE = re.compile(r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}"
+                           r"|[0-9]{1,2}([-/.])[0-9]{1,2}\2[0-9]{4}")
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+_DATE_FUNCTIONS = {"age_months", "age_years", "days_between"}
 
 # name -> (min args, max args or None, how to call it)
 FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
@@ -127,9 +143,15 @@ def compile_expression(source: str, data: Mapping[str, Any] | None = None) -> An
     if not isinstance(source, str):
         raise ConditionError(f"a condition must be text, not {type(source).__name__}")
     if len(source) > MAX_SOURCE_LENGTH:
-        raise ConditionError(f"this condition is {len(source)} characters long; keep it under "
-                             f"{MAX_SOURCE_LENGTH} (use a calculated field for a part of it)", 0,
-                             source)
+        raise ConditionError(f"this condition is {len(source)} characters long, over the limit "
+                             f"of {MAX_SOURCE_LENGTH}; shorten it (a calculated field can hold "
+                             "a part of it)", 0, source)
+    odd = _UNREADABLE.search(source)
+    if odd:  # Python's parser would fail on these with a traceback or a misleading message
+        what = "a NUL" if odd.group() == "\x00" else \
+            f"a lone surrogate (\\u{ord(odd.group()):04x}, half of a character)"
+        raise ConditionError(f"character {odd.start() + 1} of this condition is {what}; "
+                             "remove it", odd.start(), source)
     # YAML block scalars may bring line breaks; treat them as spaces (same length, so offsets
     # still point into the author's text).
     text = source.replace("\r", " ").replace("\n", " ")
@@ -148,12 +170,49 @@ def compile_expression(source: str, data: Mapping[str, Any] | None = None) -> An
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         raise ConditionError(f"this condition cannot be read ({exc}); check it for stray "
                              "characters", None, source) from None
-    compiler.check_comments()
+    compiler.check_tokens()
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise ConditionError(f"this condition is nested {depth} levels deep, over the limit of "
+                             f"{MAX_DEPTH} (brackets, 'not's and operators inside each other); "
+                             "simplify it or split it with a calculated field", None, source)
     try:
         return compiler.node(tree.body)
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps well below the limit
         raise ConditionError("this condition is nested too deeply; split it with a calculated "
                              "field", None, source) from None
+
+
+def _depth(tree: ast.AST) -> int:
+    """Levels of nested expressions, counted without recursion (the tree may be deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+    return deepest
+
+
+def clip(text: str, limit: int = ECHO_LENGTH) -> str:
+    """An author's text shortened for quoting in a message (a 1 MB condition is not echoed)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _plain_name(name: str) -> str:
+    """Why a non-ASCII name is refused: Python would silently read full-width ｈｕｋｏｕ as hukou
+    (identifiers are NFKC-normalised), so the author would never learn of the odd keyboard."""
+    import unicodedata
+    odd = next(c for c in name if not c.isascii())
+    folded = unicodedata.normalize("NFKC", name)
+    if folded != name and folded.isascii():
+        return (f"'{clip(name)}' is not a valid answer name: it is typed with full-width "
+                f"characters (such as '{odd}'); retype it in half-width letters: "
+                f"{clip(folded)}")
+    return (f"'{clip(name)}' is not a valid answer name: names use only the letters a-z, digits "
+            f"and '_' (it has '{odd}', U+{ord(odd):04X}); put quotes around a text value: "
+            f"'{clip(name)}'")
 
 
 class _Compiler:
@@ -209,19 +268,24 @@ class _Compiler:
         return ConditionError(f"this condition is not a valid expression at character "
                               f"{offset + 1} ({msg}); {hint}", offset, self.source)
 
-    def check_comments(self) -> None:
-        comment = None
+    def check_tokens(self) -> None:
+        """No comments, and names in plain ASCII (the body is one line: columns are offsets)."""
         try:
-            for tok in tokenize.generate_tokens(io.StringIO(self.body).readline):
-                if tok.type == tokenize.COMMENT:
-                    comment = tok.start[1]
-                    break
+            tokens = list(tokenize.generate_tokens(io.StringIO(self.body).readline))
         except (tokenize.TokenError, SyntaxError, ValueError):  # pragma: no cover - parsed fine
-            return
-        if comment is not None:
-            raise ConditionError("'#' comments are not allowed inside a condition; put the "
-                                 "comment on its own line in the YAML file",
-                                 self.lead + comment, self.source)
+            if self.body.isascii():
+                return
+            # Cannot tell names from quoted text: refuse rather than let ｈｕｋｏｕ through.
+            raise ConditionError("this condition cannot be read; check it for stray "
+                                 "characters", None, self.source) from None
+        for tok in tokens:
+            if tok.type == tokenize.COMMENT:
+                raise ConditionError("'#' comments are not allowed inside a condition; put the "
+                                     "comment on its own line in the YAML file",
+                                     self.lead + tok.start[1], self.source)
+            if tok.type == tokenize.NAME and not tok.string.isascii():
+                raise ConditionError(_plain_name(tok.string), self.lead + tok.start[1],
+                                     self.source)
 
     # -- compiling ------------------------------------------------------------------------------
     def node(self, n: ast.AST) -> Any:
@@ -235,6 +299,9 @@ class _Compiler:
 
     def n_Constant(self, n: ast.Constant) -> Any:
         v = n.value
+        if isinstance(v, str) and _DATE_LIKE_RE.fullmatch(v) and _parse_iso(v) is None:
+            raise self.error(f"{clip(repr(v))} is not a real date written YYYY-MM-DD; write "
+                             "dates like '2027-08-31'", n)
         if v is None or isinstance(v, (bool, str)):
             return v
         if isinstance(v, int):
@@ -266,9 +333,9 @@ class _Compiler:
         if name in FUNCTIONS:
             raise self.error(f"'{name}' is a function; call it as {FUNCTIONS[name][2]}", n)
         if not _NAME_RE.match(name):
-            raise self.error(f"'{name}' is not a valid answer name; answer names use lower-case "
-                             "letters a-z, digits and '_', starting with a letter (quote text "
-                             f"values: '{name}')", n)
+            raise self.error(f"'{clip(name)}' is not a valid answer name; answer names use "
+                             "lower-case letters a-z, digits and '_', starting with a letter "
+                             f"(quote text values: '{clip(name)}')", n)
         return {"var": name}
 
     def n_Attribute(self, n: ast.Attribute) -> Any:
@@ -293,7 +360,7 @@ class _Compiler:
                                      n)
                 raise self.error(f"{where} is not a mapping, so it has no key '{key}'", n)
             if key not in value:
-                keys = ", ".join(sorted(str(k) for k in value)) or "(nothing)"
+                keys = clip(", ".join(sorted(str(k) for k in value)), 300) or "(nothing)"
                 if depth == 0:
                     raise self.error(f"unknown data key '{key}'; the flow's data section has: "
                                      f"{keys}", n)
@@ -359,6 +426,8 @@ class _Compiler:
                 raise self.error("unary '+' is only allowed before a number", n)
             if is_num:
                 return -inner
+            if isinstance(inner, (str, list)):
+                raise self.error("'-' works on numbers, not on text or lists", n)
             return {"-": [inner]}
         raise self.error("'~' is not supported; use 'not'", n)
 
@@ -369,6 +438,14 @@ class _Compiler:
         left, right = self.node(n.left), self.node(n.right)
         if op == "+" and (isinstance(left, str) or isinstance(right, str)):
             raise self.error("'+' adds numbers; text cannot be joined or added in a condition", n)
+        for side in (left, right):
+            # JsonLogic arithmetic is numeric ('a' * 3 is NaN in JavaScript, not 'aaa'), so
+            # arithmetic on a text or a list is always a mistake.
+            if isinstance(side, (str, list)):
+                what = "text" if isinstance(side, str) else "a list"
+                raise self.error(f"'{op}' works on numbers, not on {what} "
+                                 f"({clip(repr(side), 40)}): in a condition it never repeats "
+                                 "or joins text; compute with numbers only", n)
         return {op: [left, right]}
 
     def n_Compare(self, n: ast.Compare) -> Any:
@@ -417,7 +494,15 @@ class _Compiler:
         if count < lo or (hi is not None and count > hi):
             got = f"{count} argument" + ("" if count == 1 else "s")
             raise self.error(f"{name}() got {got}; write {usage}", n)
-        return {name: [self.node(a) for a in n.args]}
+        args = [self.node(a) for a in n.args]
+        if name in _DATE_FUNCTIONS:
+            for a, arg in zip(n.args, args):
+                # A literal that is not a real date makes the helper null for every family.
+                if not isinstance(arg, dict) and _iso_date(arg) is None:
+                    raise self.error(f"{name}() needs dates, and {clip(repr(arg), 40)} is not a "
+                                     "real date written YYYY-MM-DD; use a date answer, "
+                                     "data.<date>, today() or a date like '2027-08-31'", a)
+        return {name: args}
 
 
 # --------------------------------------------------------------------------------------------
@@ -681,7 +766,8 @@ def _loose_eq(a: Any, b: Any) -> bool:
 def _str_lt(a: str, b: str) -> bool:
     if a.isascii() and b.isascii():
         return a < b
-    return a.encode("utf-16-be") < b.encode("utf-16-be")  # JavaScript compares UTF-16 units
+    # JavaScript compares UTF-16 code units, lone surrogates ("\ud800") included.
+    return a.encode("utf-16-be", "surrogatepass") < b.encode("utf-16-be", "surrogatepass")
 
 
 def _lt(a: Any, b: Any) -> bool:
@@ -781,21 +867,25 @@ def _op_mod(args: list) -> int | float:
 
 
 def _op_min(args: list) -> int | float:
-    nums = [_to_number(x) for x in args]
-    if not nums:
-        return _INF
-    if any(x != x for x in nums):
-        return _NAN
-    return _num(float(min(nums)))
+    """Math.min: NaN wins, and -0 is smaller than 0 (Python's min keeps the first of equals)."""
+    best = _INF
+    for x in map(_to_number, args):
+        if x != x:
+            return _NAN
+        if x < best or (x == 0 == best and math.copysign(1.0, x) < 0):
+            best = x
+    return _num(float(best))
 
 
 def _op_max(args: list) -> int | float:
-    nums = [_to_number(x) for x in args]
-    if not nums:
-        return -_INF
-    if any(x != x for x in nums):
-        return _NAN
-    return _num(float(max(nums)))
+    """Math.max: NaN wins, and 0 is greater than -0."""
+    best = -_INF
+    for x in map(_to_number, args):
+        if x != x:
+            return _NAN
+        if x > best or (x == 0 == best and math.copysign(1.0, x) > 0):
+            best = x
+    return _num(float(best))
 
 
 def _op_cat(args: list) -> str:
@@ -893,7 +983,11 @@ def evaluate(rule: Any, answers: Mapping[str, Any], *,
         today_iso = today.isoformat()
     else:
         today_iso = str(today)
-    return _apply(rule, answers, today_iso)
+    try:
+        return _apply(rule, answers, today_iso)
+    except RecursionError:
+        # Only a rule that compile_expression would refuse (MAX_DEPTH) gets here.
+        raise ValueError("rule nested too deeply to evaluate") from None
 
 
 def _apply(logic: Any, data: Any, today: str) -> Any:

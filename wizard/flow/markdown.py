@@ -37,8 +37,9 @@ def problems(text: str) -> list[str]:
             elif t.type == "link_open":
                 href = t.attrGet("href") or ""
                 if not href.lower().startswith(SAFE_SCHEMES):
+                    shown = href if len(href) <= 80 else href[:79] + "\u2026"  # not a 20 KB echo
                     found.append(
-                        f"the link {href!r} is not allowed: links must start with https://, "
+                        f"the link {shown!r} is not allowed: links must start with https://, "
                         "mailto: or tel:"
                     )
     return found

@@ -121,6 +121,9 @@ class Flow:
     resume_fact: str | None = None
     # Field ids in the order the official form asks for them (the answer sheet's order).
     answer_sheet: tuple[str, ...] = ()
+    # IANA time zone of the procedure: every date the engine computes (ages, deadlines, days
+    # left) is in this zone, whatever the server's or the phone's own zone.
+    timezone: str = "Asia/Shanghai"
     source: str = ""  # the exact text the flow was loaded from (what a version publishes)
 
     @property

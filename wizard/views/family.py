@@ -192,6 +192,17 @@ def begin(flow_id: str):
             "family/start.html", flow=flow, days_left=_days_left(flow),
             documents=_documents(flow), carry_on=None, consent_version=CONSENT_VERSION,
             error=gettext("Tick the box to agree, so that we can save your answers")), 200
+    earlier = _fresh(_session(flow_id))
+    if earlier is not None and earlier["status"] in ("active", "completed") \
+            and request.form.get("replace") != "yes":
+        # Starting again replaces the answers on this phone: say so, and give the code that
+        # still opens them, before doing it.
+        return render_template(
+            "family/start_again.html", flow=flow, code=security.format_code(
+                security.resume_code(current_app.config["SECRET_KEY"], earlier["resume_salt"])),
+            days=current_app.config["SESSION_IDLE_DAYS"],
+            carry_on=_step_url(flow, earlier["last_step"]) if earlier["last_step"]
+            else url_for("family.review", flow_id=flow.id))
     token = security.new_token()
     salt = security.new_salt()
     secret = current_app.config["SECRET_KEY"]
@@ -225,17 +236,21 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
     if request.method == "POST":
         raw = forms.raw_from_form(j.visible_fields(current), request.form)
         values, errors = engine.read_step(j, current, raw, answers)
-        inline = request.headers.get("X-Wizard-Inline") == "1"  # static/js/step.js
-        if request.form.get("action") == "save":
-            target = _save_for_later(sess, flow, step_id, raw, values, errors)
-            return ("", 204, {"X-Wizard-Next": target}) if inline else redirect(target, 303)
-        if errors and not inline:
+        switch = request.form.get("switch_lang")
+        if switch in i18n.LANGUAGES:
+            # The language menu of a step page submits the page: what was typed or chosen
+            # and not yet sent comes back in the other language, neither saved nor judged.
+            get_store().keep_draft(sess["id"], step_id, raw, checked=False)
+            return _go(i18n.url_in(switch, _here()))
+        if request.form.get("then") == "save":
+            return _go(_save_for_later(sess, flow, step_id, raw, values, errors))
+        if errors:
             # Post/redirect/get even for mistakes: the phone's Back button then never lands on
             # "Confirm form resubmission". The typed values wait in the database, not in a
             # cookie: they may hold a child's name and ID number.
             get_store().keep_draft(sess["id"], step_id, raw)
-            return redirect(_here(), 303)
-        if not errors:
+            return _go(_here())
+        else:
             try:
                 get_store().save_answers(
                     sess["id"], values,
@@ -250,16 +265,15 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
             else:
                 answers = {**answers, **values}
                 before, j = j, engine.journey(flow, answers)
-                target = _after_save(flow, before, j, answers, step_id, back_to_review)
-                if inline:  # the script navigates there itself
-                    return "", 204, {"X-Wizard-Next": target}
-                return redirect(target, 303)
+                return _go(_after_save(flow, before, j, answers, step_id, back_to_review))
     else:
         raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
         draft = get_store().take_draft(sess["id"], step_id)
         if draft is not None:
-            raw = {**raw, **draft}
-            _values, errors = engine.read_step(j, current, raw, answers)
+            typed, checked = draft
+            raw = {**raw, **typed}
+            if checked:
+                _values, errors = engine.read_step(j, current, raw, answers)
         if sess["last_step"] != step_id:
             get_store().touch(sess["id"], last_step=step_id)
     number, total = engine.progress(j, step_id)
@@ -270,7 +284,7 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         back_url=(url_for("family.review", flow_id=flow.id) if back_to_review else
                   _step_url(flow, previous.id) if previous else
                   url_for("family.start", flow_id=flow.id)),
-        summary=forms.summary(fields), revision=revision, action=_here(),
+        summary=forms.summary(fields), revision=revision, action=_here(), lang_form="step-form",
     ), (422 if errors and request.method == "POST" else 200)
 
 
@@ -289,6 +303,16 @@ def _save_for_later(sess: dict, flow: Flow, step_id: str, raw: dict, values: dic
         get_store().keep_draft(sess["id"], step_id, raw)
     get_store().touch(sess["id"], last_step=step_id)
     return url_for("family.save", flow_id=flow.id, **({"unsaved": "1"} if mistakes else {}))
+
+
+def _go(target: str):
+    """Where a step's form leads: a 303 redirect, or for static/js/step.js (which sends the
+    form itself) a 204 naming the address, so that the script can *replace* the page when it
+    is the same one shown again with its mistakes: the phone's Back button then goes to the
+    page before, not to this page as it was before the mistake."""
+    if request.headers.get("X-Wizard-Inline") == "1":
+        return "", 204, {"X-Wizard-Next": target}
+    return redirect(target, 303)
 
 
 def _here() -> str:
@@ -365,7 +389,8 @@ def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
                   for r in result.checklists]
     next_steps = [i18n.flow_text(s.title, flow.default_language) for s in result.next_steps]
     return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
-                           next_steps=next_steps, days_left=_days_left(flow))
+                           next_steps=next_steps, days_left=_days_left(flow),
+                           idle_days=current_app.config["SESSION_IDLE_DAYS"])
 
 
 @bp.route("/f/<flow_id>/delete", methods=["GET", "POST"])
