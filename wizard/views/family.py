@@ -387,7 +387,9 @@ def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
                    "items": [_sheet_item(flow, c, c.value in (r.value or []))
                              for c in j.choices(r.field)]}
                   for r in result.checklists]
-    next_steps = [i18n.flow_text(s.title, flow.default_language) for s in result.next_steps]
+    next_steps = [{"title": i18n.flow_text(s.title, flow.default_language),
+                   "body": i18n.flow_markdown(s.body, flow.default_language)}
+                  for s in result.next_steps]
     return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
                            next_steps=next_steps, days_left=_days_left(flow),
                            idle_days=current_app.config["SESSION_IDLE_DAYS"])
