@@ -9,6 +9,7 @@ NaN or Infinity, so vectors and the node runner write them as {"$number": "NaN"}
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 import math
 import random
@@ -272,6 +273,26 @@ REJECTED = [
     ("   \n ", "empty", None),
     ("a\x00", "", None),
     ("a and \\\nb", "", None),
+    # Flow files are hostile input: what once compiled and blew up later.
+    ("'a' * 100000000", "'*' works on numbers, not on text", "'a'"),
+    ("x * 'a'", "'*' works on numbers, not on text", "x"),
+    ("['a'] * 3", "not on a list", "["),
+    ("-'a'", "'-' works on numbers", "-"),
+    ("x == 'a' - 1", "'-' works on numbers", "'a'"),
+    ("ｈｕｋｏｕ == 'shanghai'", "full-width", "ｈｕｋｏｕ"),
+    ("hukou == 'x' and ｎ > 1", "retype it in half-width letters: n", "ｎ"),
+    ("data.ｃｕｔｏｆｆ", "full-width", "ｃｕｔｏｆｆ"),
+    ("xß == 1", "not a valid answer name", "xß"),
+    ("age_months(dob, '2027-02-30') >= 36", "'2027-02-30' is not a real date", "'2027-02-30'"),
+    ("x == '2027-09-31'", "not a real date", "'2027-09-31'"),
+    ("days_between(today(), '31/08/2027')", "not a real date written YYYY-MM-DD", "'31/08/2027'"),
+    ("age_years(dob, 2027)", "age_years() needs dates", "2027"),
+    ("age_months(dob, None)", "needs dates", "None"),
+    ("x == '\ud800'", "lone surrogate", "\ud800"),
+    ("x == 'a\x00b'", "NUL", "\x00"),
+    ("not " * 300 + "x", "nested more than 64 levels deep", None),
+    ("a" + " + a" * 200, "more than 64 levels deep", None),
+    ("x" * 2001, "2001 characters long, over the limit of 2000", "x"),
 ]
 
 
@@ -340,6 +361,71 @@ def test_too_long_and_too_deep():
         compile_expression("(" * 300 + "x" + ")" * 300)
     # ordinary nesting is fine
     assert compile_expression("not " * 50 + "x")
+
+
+def test_nesting_bound_is_exact_and_long_flat_chains_are_fine():
+    deepest = "not " * (conditions.MAX_DEPTH - 1) + "x"  # MAX_DEPTH levels with the name
+    assert compile_expression(deepest)
+    with pytest.raises(ConditionError, match=f"more than {conditions.MAX_DEPTH} levels"):
+        compile_expression("not " + deepest)
+    # 'and' chains are flat: length, not depth, bounds them
+    chain = " and ".join(["xx"] * 250)
+    assert len(chain) <= conditions.MAX_SOURCE_LENGTH
+    assert len(compile_expression(chain)["and"]) == 250
+    assert compile_expression("(" * 150 + "x" + ")" * 150) == {"var": "x"}
+
+
+def test_the_deepest_rule_compiles_and_evaluates_far_from_the_recursion_limit():
+    """What passes the check must evaluate in a deep web stack too (Flask, Jinja, gunicorn)."""
+    rule = compile_expression("not " * (conditions.MAX_DEPTH - 1) + "x")
+    limit = sys.getrecursionlimit()
+    depth = len(inspect.stack())
+    sys.setrecursionlimit(depth + 3 * conditions.MAX_DEPTH + 50)
+    try:
+        assert evaluate(rule, {}) is ((conditions.MAX_DEPTH - 1) % 2 == 1)  # not null: true
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_evaluate_never_raises_recursion_error():
+    rule: Any = {"var": "x"}
+    for _ in range(20000):
+        rule = {"!": [rule]}
+    with pytest.raises(ValueError, match="nested too deeply"):
+        evaluate(rule, {})
+
+
+def test_text_arithmetic_is_numeric_and_cheap():
+    """JsonLogic '*' and '+' are numeric (NaN for text), as in rules.js: never a 100 MB string."""
+    big = "a" * 1000
+    assert math.isnan(evaluate({"*": ["a", 100000000]}, {}))
+    assert math.isnan(evaluate({"*": [{"var": "s"}, 100000000]}, {"s": big}))
+    assert math.isnan(evaluate({"+": [{"var": "s"}, {"var": "s"}]}, {"s": big}))
+    assert evaluate({"*": [{"var": "s"}, 3]}, {"s": "2"}) == 6
+    assert evaluate({"cat": [{"var": "s"}, {"var": "s"}]}, {"s": big}) == big * 2  # linear
+
+
+def test_min_and_max_follow_javascript_on_negative_zero():
+    assert math.copysign(1, evaluate({"max": [-0.0, 0]}, {})) == 1
+    assert math.copysign(1, evaluate({"max": [0, -0.0]}, {})) == 1
+    assert math.copysign(1, evaluate({"min": [0, -0.0]}, {})) == -1
+    assert math.copysign(1, evaluate({"min": [-0.0, 0]}, {})) == -1
+    assert evaluate({"min": []}, {}) == math.inf and evaluate({"max": []}, {}) == -math.inf
+    assert math.isnan(evaluate({"max": [1, "x", 2]}, {}))
+
+
+def test_lone_surrogates_compare_like_javascript():
+    assert evaluate({"<": ["\ud800", "\ue000"]}, {}) is True
+    assert evaluate({"<": ["\U0001F600", "\ue000"]}, {}) is True  # UTF-16: d83d < e000
+    assert evaluate({"<=": ["\udc00", "\ud800"]}, {}) is False
+    assert evaluate({">": ["\ud800b", "\ud800a"]}, {}) is True
+
+
+def test_long_names_are_shortened_in_messages():
+    with pytest.raises(ConditionError) as info:
+        compile_expression("Q" * 1500)
+    assert len(info.value.message) < 400 and "\u2026" in info.value.message
+    assert conditions.clip("abc") == "abc" and len(conditions.clip("x" * 1000)) == 80
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,6 +525,7 @@ VALUES: list[Any] = [
     "", "0", "1", "2", " 12 ", "\t3\n", "0x1f", "0b11", "-0x1", "1e3", "1.", ".5", "abc",
     "Infinity", "-Infinity", "infinity", "NaN", "-0", "1,2", "3.5kg", "1_000", "\u00a07",
     "2027-01-15", "2024-02-29", "2023-02-30", "2027-08-31", "0000-01-01", "\uffff", "\U0001F600",
+    "\ud800", "\udc00x", "\ue000",
     "上海", "a", "ab", "b", "lease",
     [], [1], [1, 2], ["a"], [None], [[1, 2], 3], ["a", "lease"], [True], [12],
     {}, {"a": 1, "b": 2}, {"b": 2, "a": 1},

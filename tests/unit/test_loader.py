@@ -236,3 +236,126 @@ def test_answer_sheet_and_resume_fact_must_name_real_fields():
     assert "answer_sheet[2]: 'nobody' is not a question" in text
     assert "resume_fact: 'hukou' is not a date field" in text
     assert "answer_sheet[0]" not in text
+
+
+# ---------------------------------------------------------------- found by hostile flows
+
+
+def test_blank_condition_is_a_problem_not_a_crash():
+    d = doc()
+    d["steps"][2]["show_if"] = " "
+    d["steps"][3]["fields"][0]["show_if"] = "\n"
+    d["steps"][0]["fields"][1]["expr"] = "  "
+    d["steps"][5]["items"][1]["show_if"] = "\t"
+    result, errors = problems(d)
+    assert result.flow is None
+    for path in ("steps[2].show_if", "steps[3].fields[0].show_if", "steps[0].fields[1].expr",
+                 "steps[5].items[1].show_if"):
+        assert any(f" {path}: empty condition: write one or remove the key" in e
+                   for e in errors), (path, errors)
+
+
+def test_impossible_dates_in_data_are_refused():
+    d = doc()
+    d["data"] = {"cutoff": "2027-09-31", "opens": "31/08/2027", "closes": "2027-8-5",
+                 "leap": "2027-02-29", "when": "2027-04-22 09:00", "month": "2027-13-01",
+                 "windows": [{"start": "2023-09-01", "end": "2024-02-30"}],
+                 "fine": "2024-02-29", "day_and_month": "06-30", "version": "1.2", "n": 3}
+    d["steps"][0]["fields"][1]["expr"] = "age_months(child_dob, '2024-02-29')"
+    result, errors = problems(d)
+    text = "\n".join(errors)
+    assert "data.cutoff: '2027-09-31' is not a real date (September 2027 has 30 days)" in text
+    assert "data.opens: '31/08/2027' is not written year-month-day; write it as 2027-08-31" in text
+    assert "data.closes: '2027-8-5' is not written YYYY-MM-DD; write it as 2027-08-05" in text
+    assert "data.leap: '2027-02-29' is not a real date (February 2027 has 28 days)" in text
+    assert "data.when: '2027-04-22 09:00' is a date and time" in text
+    assert "data.month: '2027-13-01' is not a real date (there is no month 13)" in text
+    assert "data.windows[0].end: '2024-02-30' is not a real date" in text
+    assert not any(p in text for p in ("data.fine", "data.day_and_month", "data.version",
+                                       "data.n", "windows[0].start"))
+
+
+def test_impossible_date_literal_in_a_condition():
+    d = doc()
+    d["steps"][0]["fields"][1]["expr"] = "age_months(child_dob, '2027-02-30')"
+    only(d, "steps[0].fields[1].expr", "'2027-02-30' is not a real date")
+
+
+def test_deeply_nested_condition_is_refused_by_the_check():
+    d = doc()
+    d["steps"][3]["show_if"] = "not " * 300 + "has_permit"
+    only(d, "steps[3].show_if", "nested more than 64 levels deep")
+    d["steps"][3]["show_if"] = "has_permit" + " or has_permit" * 140
+    assert not problems(d)[1]  # long, but flat
+
+
+def test_a_field_cannot_depend_on_itself():
+    d = doc()
+    d["steps"][3]["fields"][0]["show_if"] = "points > 10"
+    errors = only(d, "steps[3].fields[0].show_if", "'points' is this field's own answer",
+                  "cannot depend on its own answer")
+    assert not any("asked later" in e for e in errors)
+    d = doc()
+    d["steps"][0]["fields"][1]["id"] = "months"
+    d["steps"][0]["fields"][1]["expr"] = "months + 1"
+    only(d, "steps[0].fields[1].expr", "cannot depend on its own answer")
+    d = doc()
+    d["steps"][5]["items"][1]["show_if"] = "'hukou_book' in documents"
+    only(d, "steps[5].items[1].show_if", "'documents' is this field's own answer")
+    d = doc()
+    d["steps"][3]["show_if"] = "points > 1"
+    only(d, "steps[3].show_if", "'points' is asked on this same step (steps[3])")
+
+
+def test_missing_text_in_the_default_language_says_so():
+    d = doc()
+    d["steps"][2]["title"] = {"en": "Residence permit"}
+    result = loader.load_document(d, "x.yaml")
+    (warning,) = [p for p in result.warnings if p.path == "steps[2].title"]
+    assert "'zh_Hans' text is missing" in warning.message
+    assert "default language" in warning.message and "show nothing" in warning.message
+    assert "will show the 'zh_Hans' text instead" not in warning.message
+
+
+def test_unclosed_quote_is_reported_where_it_opens():
+    lines = SOURCE.split("\n")
+    opened = lines.index('    show_if: "hukou == \'other\'"')
+    for line_no, broken_line in ((opened, '    show_if: "hukou == \'other\''),
+                                 (lines.index('    show_if: "has_permit"'),
+                                  '    show_if: "has_permit')):
+        broken = lines[:]
+        broken[line_no] = broken_line
+        result = loader.load_text("\n".join(broken), "q.yaml")
+        (problem,) = result.errors
+        assert problem.line == line_no + 1, (problem, line_no + 1)
+        assert "quote opened on this line" in problem.message
+    # the quote is never closed at all: YAML names the end of the file, we name the quote
+    result = loader.load_text(SOURCE + 'extra: "never closed\n\n\n\n', "q.yaml")
+    (problem,) = result.errors
+    assert problem.line == SOURCE.count("\n") + 1 and "never closed" in problem.message
+
+
+def test_a_long_condition_is_not_echoed_whole():
+    d = doc()
+    d["steps"][3]["show_if"] = "has_permit and " + "x" * 1900 + " =="
+    (error,) = only(d, "steps[3].show_if", "(in: \u2026")
+    assert len(error) < 500
+    d["steps"][3]["show_if"] = "has_permit and " * 200 + "'a'"  # 3,000 characters
+    (error,) = only(d, "steps[3].show_if", "over the limit of 2000")
+    assert len(error) < 500
+
+
+def test_timezone():
+    assert loader.load_text(SOURCE).flow.timezone == "Asia/Shanghai"
+    result = loader.load_text(SOURCE.replace("minutes: 5\n", "minutes: 5\ntimezone: Asia/Urumqi\n"))
+    assert result.flow.timezone == "Asia/Urumqi" and not result.problems
+    for value, words in (("Asia/Shangai", "did you mean 'Asia/Shanghai'"),
+                         ("Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+                         ("../../etc/passwd", "unknown time zone"),
+                         ("''", "unknown time zone"),
+                         ("8", "an IANA time zone name")):
+        broken = SOURCE.replace("minutes: 5\n", f"minutes: 5\ntimezone: {value}\n")
+        result = loader.load_text(broken, "tz.yaml")
+        assert result.flow is None
+        assert [p.path for p in result.errors] == ["timezone"], result.errors
+        assert words in result.errors[0].message and result.errors[0].line == 9

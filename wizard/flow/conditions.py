@@ -74,7 +74,7 @@ class ConditionError(ValueError):
 # Bounds on one expression. Python's parser, our compiler and both evaluators recurse once per
 # level, so a few hundred nested `not`s would pass here and overflow the stack later.
 MAX_SOURCE_LENGTH = 2000  # characters
-MAX_DEPTH = 64  # levels of nesting (`not not x` is 3)
+MAX_DEPTH = 64  # levels of nesting (`not not x` is 3; brackets alone add none)
 ECHO_LENGTH = 80  # longest piece of an author's text quoted back in a message
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 _SAFE_INT = 2**53
@@ -171,28 +171,11 @@ def compile_expression(source: str, data: Mapping[str, Any] | None = None) -> An
         raise ConditionError(f"this condition cannot be read ({exc}); check it for stray "
                              "characters", None, source) from None
     compiler.check_tokens()
-    depth = _depth(tree.body)
-    if depth > MAX_DEPTH:
-        raise ConditionError(f"this condition is nested {depth} levels deep, over the limit of "
-                             f"{MAX_DEPTH} (brackets, 'not's and operators inside each other); "
-                             "simplify it or split it with a calculated field", None, source)
     try:
         return compiler.node(tree.body)
     except RecursionError:  # pragma: no cover - MAX_DEPTH keeps well below the limit
         raise ConditionError("this condition is nested too deeply; split it with a calculated "
                              "field", None, source) from None
-
-
-def _depth(tree: ast.AST) -> int:
-    """Levels of nested expressions, counted without recursion (the tree may be deep)."""
-    deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
-    return deepest
 
 
 def clip(text: str, limit: int = ECHO_LENGTH) -> str:
@@ -222,6 +205,7 @@ class _Compiler:
         self.lead = lead
         self.data = data
         self._utf8 = body.encode("utf-8")
+        self.depth = 0
 
     # -- errors -------------------------------------------------------------------------------
     def offset(self, node: ast.AST) -> int | None:
@@ -270,6 +254,8 @@ class _Compiler:
 
     def check_tokens(self) -> None:
         """No comments, and names in plain ASCII (the body is one line: columns are offsets)."""
+        if self.body.isascii() and "#" not in self.body:
+            return  # nothing to find (and tokenizing is the slowest part of compiling)
         try:
             tokens = list(tokenize.generate_tokens(io.StringIO(self.body).readline))
         except (tokenize.TokenError, SyntaxError, ValueError):  # pragma: no cover - parsed fine
@@ -295,7 +281,17 @@ class _Compiler:
             if hint is None:
                 hint = f"this kind of expression ({type(n).__name__}) is not allowed in a condition"
             raise self.error(hint, n)
-        return method(n)
+        # Every level here is a level of recursion in both evaluators too: bound it.
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(f"this condition is nested more than {MAX_DEPTH} levels deep, "
+                                 "the limit ('not's, operators, calls and lists inside each "
+                                 "other); simplify it or split it with a calculated field",
+                                 None, self.source)
+        try:
+            return method(n)
+        finally:
+            self.depth -= 1
 
     def n_Constant(self, n: ast.Constant) -> Any:
         v = n.value
@@ -306,8 +302,8 @@ class _Compiler:
             return v
         if isinstance(v, int):
             if abs(v) > _SAFE_INT:
-                raise self.error(f"the number {v} is too large; conditions use numbers up to "
-                                 f"{_SAFE_INT}", n)
+                raise self.error(f"the number {clip(str(v), 40)} is too large; conditions use "
+                                 f"numbers up to {_SAFE_INT}", n)
             return v
         if isinstance(v, float):
             if not math.isfinite(v):
@@ -325,8 +321,8 @@ class _Compiler:
         if name in _LITERAL_NAMES:
             return _LITERAL_NAMES[name]
         if name.startswith("_"):
-            raise self.error(f"names starting with '_' are not allowed ('{name}'); answer names "
-                             "start with a lower-case letter", n)
+            raise self.error(f"names starting with '_' are not allowed ('{clip(name)}'); answer "
+                             "names start with a lower-case letter", n)
         if name == "data":
             raise self.error("'data' on its own is not a value; use data.key to read a value "
                              "from the flow's data section", n)
@@ -350,21 +346,23 @@ class _Compiler:
         path.reverse()
         for key in path:
             if key.startswith("_"):
-                raise self.error(f"data keys starting with '_' are not allowed ('{key}')", n)
+                raise self.error(f"data keys starting with '_' are not allowed ('{clip(key)}')", n)
         value: Any = self.data
         for depth, key in enumerate(path):
             where = "data." + ".".join(path[:depth]) if depth else "data"
             if not isinstance(value, Mapping):
                 if depth == 0:
-                    raise self.error(f"unknown data key '{key}'; this flow has no data section",
-                                     n)
-                raise self.error(f"{where} is not a mapping, so it has no key '{key}'", n)
+                    raise self.error(f"unknown data key '{clip(key)}'; this flow has no data "
+                                     "section", n)
+                raise self.error(f"{clip(where)} is not a mapping, so it has no key "
+                                 f"'{clip(key)}'", n)
             if key not in value:
                 keys = clip(", ".join(sorted(str(k) for k in value)), 300) or "(nothing)"
                 if depth == 0:
-                    raise self.error(f"unknown data key '{key}'; the flow's data section has: "
-                                     f"{keys}", n)
-                raise self.error(f"unknown data key '{key}' in {where}; it has: {keys}", n)
+                    raise self.error(f"unknown data key '{clip(key)}'; the flow's data section "
+                                     f"has: {keys}", n)
+                raise self.error(f"unknown data key '{clip(key)}' in {clip(where)}; it has: "
+                                 f"{keys}", n)
             value = value[key]
         return self._literal(value, "data." + ".".join(path), n)
 
@@ -374,14 +372,14 @@ class _Compiler:
             return value
         if isinstance(value, int):
             if abs(value) > _SAFE_INT:
-                raise self.error(f"{where} is too large a number for a condition", n)
+                raise self.error(f"{clip(where)} is too large a number for a condition", n)
             return int(value)
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise self.error(f"{where} is not a finite number", n)
+                raise self.error(f"{clip(where)} is not a finite number", n)
             return float(value)
         if isinstance(value, datetime.datetime):
-            raise self.error(f"{where} is a date and time; conditions use dates written "
+            raise self.error(f"{clip(where)} is a date and time; conditions use dates written "
                              "YYYY-MM-DD", n)
         if isinstance(value, datetime.date):
             return value.isoformat()
@@ -389,16 +387,17 @@ class _Compiler:
             return [self._literal(v, f"{where}[{i}]", n) for i, v in enumerate(value)]
         if isinstance(value, Mapping):
             if len(value) == 1:
-                raise self.error(f"{where} is an object with a single key, which a rule would "
-                                 "read as an operation; give it more keys or use a list", n)
+                raise self.error(f"{clip(where)} is an object with a single key, which a rule "
+                                 "would read as an operation; give it more keys or use a list", n)
             out = {}
             for k, v in value.items():
                 if not isinstance(k, str):
-                    raise self.error(f"{where} has a key that is not text ({k!r})", n)
+                    raise self.error(f"{clip(where)} has a key that is not text "
+                                     f"({clip(repr(k))})", n)
                 out[k] = self._literal(v, f"{where}.{k}", n)
             return out
-        raise self.error(f"{where} holds a {type(value).__name__}, which a condition cannot use",
-                         n)
+        raise self.error(f"{clip(where)} holds a {type(value).__name__}, which a condition "
+                         "cannot use", n)
 
     def n_List(self, n: ast.List) -> Any:
         return [self.node(e) for e in n.elts]
@@ -480,10 +479,10 @@ class _Compiler:
                              ".lower() are not supported", n)
         name = func.id
         if name.startswith("_"):
-            raise self.error(f"names starting with '_' are not allowed ('{name}')", n)
+            raise self.error(f"names starting with '_' are not allowed ('{clip(name)}')", n)
         spec = FUNCTIONS.get(name)
         if spec is None:
-            raise self.error(f"unknown function '{name}'; the functions are: {names}", n)
+            raise self.error(f"unknown function '{clip(name)}'; the functions are: {names}", n)
         lo, hi, usage = spec
         if n.keywords:
             raise self.error(f"{name}() does not take named arguments; write {usage}", n)
@@ -518,27 +517,28 @@ def variables(rule: Any) -> set[str]:
 
 
 def _collect(rule: Any, found: set[str]) -> None:
-    if isinstance(rule, list):
-        for r in rule:
-            _collect(r, found)
-    elif isinstance(rule, dict) and len(rule) == 1:
-        ((op, values),) = rule.items()
-        if not isinstance(values, list):
-            values = [values]
-        if op == "var" and values:
-            path = values[0]
-            if isinstance(path, str):
-                if path:
-                    found.add(path)
-            elif isinstance(path, (int, float)) and not isinstance(path, bool):
-                found.add(_to_str(path))
+    # Without recursion: a rule from elsewhere (not compile_expression) may be nested any depth.
+    stack = [rule]
+    while stack:
+        rule = stack.pop()
+        if isinstance(rule, list):
+            stack.extend(rule)
+        elif isinstance(rule, dict) and len(rule) == 1:
+            ((op, values),) = rule.items()
+            if not isinstance(values, list):
+                values = [values]
+            if op == "var" and values:
+                path = values[0]
+                if isinstance(path, str):
+                    if path:
+                        found.add(path)
+                elif isinstance(path, (int, float)) and not isinstance(path, bool):
+                    found.add(_to_str(path))
+                else:
+                    stack.append(path)
+                stack.extend(values[1:])
             else:
-                _collect(path, found)
-            for v in values[1:]:
-                _collect(v, found)
-        else:
-            for v in values:
-                _collect(v, found)
+                stack.extend(values)
 
 
 # --------------------------------------------------------------------------------------------

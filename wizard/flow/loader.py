@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import difflib
+import functools
 import json
 import math
 import re
@@ -35,13 +36,14 @@ import yaml
 from . import conditions, markdown
 from .model import Choice, Field, Flow, Step
 
-# Bounds on one flow file. The shipped flows/kindergarten-shanghai.yaml is about 85 KB, with 21
-# steps, at most 2 fields a step and 16 choices a field, 1,046 values nested 9 deep, texts of at
-# most 1,147 characters and conditions of at most 96: every bound leaves ample room for real
+# Bounds on one flow file (documented in docs/flow-format.md). The shipped
+# flows/kindergarten-shanghai.yaml is 120 KB, with 24 steps, at most 2 fields a step and 16
+# choices a field, 2,170 values (keys included) in lists and mappings nested 8 deep, texts of
+# at most 1,527 characters and conditions of at most 96: every bound leaves ample room for real
 # flows and refuses what would take long to check or to show.
 MAX_FILE_BYTES = 1024 * 1024  # the file, checked before parsing (load_file stats it first)
 MAX_NESTING = 20  # lists and mappings inside each other
-MAX_VALUES = 50_000  # values in the file (texts, numbers, lists, mappings, all counted)
+MAX_VALUES = 50_000  # values in the file: texts, numbers, lists, mappings, keys too
 MAX_TEXT_CHARS = 20_000  # characters in any one text
 MAX_KEY_CHARS = 200  # characters in any one key
 MAX_LANGUAGES = 20
@@ -52,7 +54,7 @@ MAX_ENTRIES = 1_000  # entries of any other list or mapping (data, answer_sheet)
 MAX_EXPRESSION_CHARS = conditions.MAX_SOURCE_LENGTH  # 2,000 characters in one condition
 MAX_EXPRESSION_DEPTH = conditions.MAX_DEPTH  # 64 levels of nesting in one condition
 MAX_NUMBER = 2**53  # larger numbers are not exact in JavaScript (and overflow SQLite)
-MAX_MARKDOWN_CHARS = 100_000  # all Markdown texts together (help, body, intro: 26,470 here)
+MAX_MARKDOWN_CHARS = 50_000  # Markdown texts with links or HTML, together (none here)
 MAX_ERRORS = 100  # the check stops after this many errors (each costs time to explain)
 # Not a bound on the file: how many names "did you mean" may compare in one check (difflib
 # takes ~15 µs a comparison; 6,000 fields times 100 misspelt names would take ten seconds).
@@ -130,7 +132,8 @@ class LoadResult:
 
 
 class _Refused(yaml.YAMLError):
-    """A file we will not compose (aliases, too deep, too many values, too long a text)."""
+    """A file we will not compose (anchors, aliases, too deep, too many values, too long a
+    text), with the line where the parser met it."""
 
     def __init__(self, message: str, mark: yaml.Mark | None):
         super().__init__(message)
@@ -204,7 +207,7 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
 
 def _walk_lines(node: yaml.Node, path: str, lines: dict[str, int], dups: list) -> None:
     """Record the line of every key path; note duplicate keys (YAML would keep only the last).
-    Recursion is fine: _Loader refused anything nested deeper than MAX_NESTING."""
+    Recursion is fine: _check_events refused anything nested deeper than MAX_NESTING."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
@@ -224,9 +227,9 @@ def _walk_lines(node: yaml.Node, path: str, lines: dict[str, int], dups: list) -
 def _size_problem(size: int, filename: str, at_least: bool = False) -> Problem | None:
     if size <= MAX_FILE_BYTES:
         return None
-    return Problem(filename, "", f"the file is {'over ' if at_least else ''}{size:,} bytes, over "
-                   f"the limit of {MAX_FILE_BYTES:,} bytes (1 MiB) for a flow; shorten its texts "
-                   "or split it into several flows")
+    return Problem(filename, "", f"the file is {'at least ' if at_least else ''}{size:,} "
+                   f"bytes, over the limit of {MAX_FILE_BYTES:,} bytes (1 MiB) for a flow; "
+                   "shorten its texts or split it into several flows")
 
 
 def load_text(text: str, filename: str = "<flow>") -> LoadResult:
@@ -245,7 +248,7 @@ def load_text(text: str, filename: str = "<flow>") -> LoadResult:
     if bad:
         return LoadResult(None, [Problem(
             filename, "", f"this line holds a character that a flow file cannot contain "
-            f"({bad.group()!r}, a control character or half of one); remove it",
+            f"({bad.group()!r}, a control character or a lone surrogate); remove it",
             line=text.count("\n", 0, bad.start()) + 1)])
     lines: dict[str, int] = {}
     dups: list = []
@@ -303,6 +306,10 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
                            f"{problem_mark.line + 1}: {what}); close the quote on this line",
                            line=start)
     mark = problem_mark or context_mark
+    if "nesting depth" in what:  # libyaml's own bound (1,000), met while it reads ahead
+        return Problem(filename, "", f"lists and mappings are nested more than {MAX_NESTING} "
+                       "levels deep here, the limit for a flow; check the indentation",
+                       line=mark.line + 1 if mark else None)
     return Problem(filename, "", f"this is not valid YAML ({what}); check indentation, colons "
                    "and quotes on this line and the one before",
                    line=mark.line + 1 if mark else None)
@@ -421,6 +428,7 @@ class _Checker:
         self.error_count = 0
         self.within_bounds = True
         self.markdown_chars = 0
+        self.rules: dict[str, Any] = {}  # compiled conditions, for build()
         self.suggestions = MAX_SUGGESTION_WORK
 
     def error(self, path: str, message: str, severity: str = "error") -> None:
@@ -488,17 +496,21 @@ class _Checker:
         """Refuse a document too big to check quickly (see MAX_* at the top), and values that
         are not plain data. True when the document is within the bounds."""
         lists = {"languages": (MAX_LANGUAGES, "languages"), "steps": (MAX_STEPS, "steps")}
-        for si, step in _dicts(doc.get("steps")):
+        steps = doc.get("steps")
+        for si, step in _dicts(steps if isinstance(steps, list) and len(steps) <= MAX_STEPS
+                               else None):
             lists[f"steps[{si}].fields"] = (MAX_FIELDS_PER_STEP, "fields")
             lists[f"steps[{si}].items"] = (MAX_CHOICES, "items")
-            for fi, fld in _dicts(step.get("fields")):
+            fields = step.get("fields")
+            for fi, _ in _dicts(fields if isinstance(fields, list) and
+                                len(fields) <= MAX_FIELDS_PER_STEP else None):
                 lists[f"steps[{si}].fields[{fi}].choices"] = (MAX_CHOICES, "choices")
         # Walk every value without recursion (a document from JSON may be nested any depth).
         stack: list[tuple[Any, str, int]] = [(doc, "", 1)]
         count = 0
         while stack:
             value, path, depth = stack.pop()
-            count += 1
+            count += 1 + (len(value) if isinstance(value, dict) else 0)  # keys count, as in YAML
             if count > MAX_VALUES:
                 self.bound("", f"the document holds more than {MAX_VALUES:,} values, the limit "
                            "for a flow; split it into several flows")
@@ -581,8 +593,7 @@ class _Checker:
             return
         except Exception:  # unknown, or not a zone name at all (a path, a directory, NUL...)
             pass
-        close = difflib.get_close_matches(name, sorted(zoneinfo.available_timezones()), n=1) \
-            if len(name) < 100 else []
+        close = difflib.get_close_matches(name, _zone_names(), n=1) if len(name) < 100 else []
         guess = f" (did you mean '{close[0]}'?)" if close else ""
         self.error("timezone", f"unknown time zone {_short(name)}{guess}; write an IANA time "
                    f"zone name such as {DEFAULT_TIMEZONE} or Asia/Urumqi")
@@ -620,11 +631,13 @@ class _Checker:
                 self.check_texts(item, f"{path}[{i}]", languages)
 
     def check_markdown(self, text: str, path: str) -> None:
-        # Parsing Markdown costs up to ~15 µs a character (text full of '['), hence a budget.
+        # Parsing Markdown costs up to ~20 µs a character (text full of '!['), hence a budget.
+        if not markdown.needs_parsing(text):
+            return
         self.markdown_chars += len(text)
         if self.markdown_chars > MAX_MARKDOWN_CHARS:
             if self.markdown_chars - len(text) <= MAX_MARKDOWN_CHARS:  # say it once
-                self.error(path, f"the Markdown texts (help, body, intro) up to here come to "
+                self.error(path, f"the Markdown texts with links or HTML up to here come to "
                            f"{self.markdown_chars:,} characters, over the limit of "
                            f"{MAX_MARKDOWN_CHARS:,} for a flow; shorten them or split the flow")
             return
@@ -818,7 +831,7 @@ class _Checker:
             self.error(path, "empty condition: write one or remove the key")
             return None
         try:
-            rule = conditions.compile_expression(source, data)
+            rule = self.rules[source] = conditions.compile_expression(source, data)
         except conditions.ConditionError as exc:
             self.error(path, f"{exc} (in: {_echo(source, exc.offset)})")
             return None
@@ -862,7 +875,11 @@ class _Checker:
             return {default: value} if isinstance(value, str) else dict(value)
 
         def rule(source: Any) -> Any:
-            return conditions.compile_expression(source, data) if source else None
+            if not source:
+                return None
+            if source not in self.rules:  # pragma: no cover - condition() compiled them all
+                self.rules[source] = conditions.compile_expression(source, data)
+            return self.rules[source]
 
         def choice(c: dict) -> Choice:
             return Choice(value=c["value"], label=text(c["label"]), official=c.get("official"),
@@ -918,6 +935,11 @@ class _Checker:
             answer_sheet=tuple(doc.get("answer_sheet") or ()),
             timezone=doc.get("timezone") or DEFAULT_TIMEZONE,
         )
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())  # reads a directory tree: once
 
 
 class _TooManyErrors(Exception):
