@@ -70,7 +70,7 @@ def local_today(flow: Flow, now: datetime.datetime | None = None) -> datetime.da
     """Today's date where the procedure happens (the flow's time zone), not on the server's
     clock: on a UTC server a Shanghai family would otherwise live in yesterday until 08:00.
     `now` is an aware datetime (default: this moment)."""
-    zone = ZoneInfo(getattr(flow, "timezone", None) or "Asia/Shanghai")
+    zone = ZoneInfo(flow.timezone)
     return (now or datetime.datetime.now(datetime.timezone.utc)).astimezone(zone).date()
 
 
@@ -227,6 +227,11 @@ def common_documents(flow: Flow) -> list[Choice]:
             if c.show_if is None]
 
 
+def confirm_key(field: Field) -> str:
+    """The form key of the box that confirms an answer despite its warning."""
+    return f"{field.id}-confirm"
+
+
 def read_step(
     j: Journey, step: Step, raw: Mapping[str, Any], answers: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Invalid]]:
@@ -246,6 +251,9 @@ def read_step(
             value = fieldtypes.read(field, raw.get(field.id), merged, j.today)
             if fieldtypes.is_empty(value) and field.required:
                 raise Invalid(fieldtypes.REGISTRY[field.type].empty_code)
+            warning = fieldtypes.script_warning(field, value)
+            if warning and raw.get(confirm_key(field)) != "yes":
+                raise Invalid(warning)
         except Invalid as problem:
             errors[field.id] = problem
             continue

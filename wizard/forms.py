@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from flask_babel import format_date, format_decimal, gettext
 from markupsafe import Markup, escape
 
-from . import i18n
+from . import engine, i18n
 from .engine import Journey
 from .flow import fieldtypes, markdown
 from .flow.fieldtypes import Invalid
@@ -48,6 +48,7 @@ class FieldView:
     attrs: dict = field(default_factory=dict)
     required: bool = True
     shown_value: str = ""  # calculated fields
+    confirm: str | None = None  # name of the box that confirms the answer despite a warning
 
     @property
     def first_input(self) -> str:
@@ -73,6 +74,8 @@ def raw_from_form(step_fields: tuple[Field, ...], form) -> dict[str, Any]:
             raw[f.id] = form.getlist(f.id)
         else:
             raw[f.id] = form.get(f.id, "")
+        if f.script:
+            raw[engine.confirm_key(f)] = form.get(engine.confirm_key(f), "")
     return raw
 
 
@@ -123,6 +126,8 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
             hint=_md_inline(f.hint, flow), help=_md(f.help, flow),
             value=value, attrs=ftype.attrs(f), required=f.required,
             error=error_text(f, errors[f.id], flow) if f.id in errors else None,
+            confirm=engine.confirm_key(f)
+            if f.id in errors and errors[f.id].code in fieldtypes.WARNINGS else None,
         )
         picked = value if isinstance(value, list) else [value]
         if f.type == "yes_no":

@@ -176,3 +176,43 @@ def test_what_happens_next_is_numbered_once_and_says_what_to_do(client):
     part = sheet[sheet.index("What happens next"):]
     assert re.match(r'What happens next</h2>\s*<ul class="next-steps">', part)  # no 1. Stage 1
     assert part.count("<details") >= 4 and "一网通办" in part  # each stage with its how-to
+
+
+# ------------------------------------------------------------------ 5. a name in another script
+
+
+def _to_child_details(client):
+    begin(client, flow=KG)
+    answer_all(client, KG_OTHER[:-2])
+
+
+def test_a_name_in_another_script_is_a_warning_the_family_can_confirm(client, db):
+    _to_child_details(client)
+    response = client.post(f"{KG}/child-details", data={"child_name": "Wang Xiaoming"})
+    page = text(client.get(response.headers["Location"] + "?lang=en"))
+    assert "exactly as in the household register" in page
+    assert 'name="child_name-confirm"' in page and 'value="Wang Xiaoming"' in page
+    assert "child_name" not in db.answers(sid(db))  # not saved until confirmed
+    response = client.post(f"{KG}/child-details", data={"child_name": "Wang Xiaoming",
+                                                       "child_name-confirm": "yes"})
+    assert response.status_code == 303 and "documents" in response.headers["Location"]
+    assert db.answers(sid(db))["child_name"] == "Wang Xiaoming"
+
+
+def test_a_name_in_chinese_characters_passes_without_a_word(client, db):
+    _to_child_details(client)
+    response = client.post(f"{KG}/child-details", data={"child_name": "买买提·艾力"})
+    assert "documents" in response.headers["Location"]
+
+
+# ------------------------------------------------------------------ 10. deadline wording
+
+
+def test_the_deadline_always_comes_with_the_opening_date(client):
+    home = text(client.get("/?lang=en"))
+    assert "Opens April 22, 2027, closes April 29, 2027" in home
+    assert "Opens April 22, 2027" in text(client.get(f"{KG}/?lang=en"))
+    begin(client, flow=KG)
+    answer_all(client, KG_OTHER)
+    client.post(f"{KG}/review")
+    assert "Opens April 22, 2027, closes April 29, 2027" in text(client.get(f"{KG}/done?lang=en"))

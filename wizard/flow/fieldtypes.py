@@ -77,6 +77,11 @@ MESSAGES: dict[str, str] = {
         "The birth date in this number ({found}) is not the date of birth you gave ({expected})"
     ),
     "too_big": N_("This answer is too long"),
+    # A soft warning (see script_warning): the family may confirm the answer as it is.
+    "script_han": N_(
+        "The official form needs the name exactly as in the household register (户口簿), "
+        "usually in Chinese characters. If it is written this way there, tick the box below."
+    ),
     "changed_elsewhere": N_(
         "This answer was changed on another phone while this page was open. The new answer is "
         "shown: check it, then continue."
@@ -536,6 +541,24 @@ def read(
     if not is_empty(value):
         validate(field, value, answers, today)
     return value
+
+
+# Codes that warn rather than refuse: the page asks the family to confirm the answer.
+WARNINGS = frozenset({"script_han"})
+
+_HAN = re.compile(r"[\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3400-\u4dbf\u4e00-\u9fff"
+                  r"\uf900-\ufaff\U00020000-\U0003ffff]")
+
+
+def script_warning(field: Field, value: Any) -> str | None:
+    """A warning code when a text is not in the script the official form expects (a name in
+    Latin or Uyghur letters where the household register has Chinese characters). Not an
+    error: some families do have such names, so the family may confirm it."""
+    if field.script == "han" and isinstance(value, str):
+        letters = [ch for ch in value if ch.isalpha()]
+        if any(not _HAN.match(ch) for ch in letters):
+            return "script_han"
+    return None
 
 
 def rule_value(field: Field, value: Any) -> Any:

@@ -72,7 +72,8 @@ TEXT_KEYS = {
 }
 # Per-type keys: anything else on a field of that type is a mistake worth naming.
 TYPE_KEYS = {
-    "text": {"min_length", "max_length", "length_message", "pattern", "pattern_message"},
+    "text": {"min_length", "max_length", "length_message", "pattern", "pattern_message",
+             "script"},
     "textarea": {"min_length", "max_length", "length_message"},
     "integer": {"min", "max", "range_message"},
     "decimal": {"min", "max", "range_message", "places"},
@@ -471,8 +472,12 @@ class _Checker:
             if isinstance(doc.get("steps"), list) else []
         self.check_ids(doc)
         self.check_steps(doc, languages, data)
-        if doc.get("deadline") is not None:
-            self.check_date(doc.get("deadline"), "deadline")
+        for key in ("deadline", "opens"):
+            if doc.get(key) is not None:
+                self.check_date(doc.get(key), key)
+        opens, deadline = doc.get("opens"), doc.get("deadline")
+        if isinstance(opens, str) and isinstance(deadline, str) and opens > deadline:
+            self.error("opens", f"opens ({opens}) is after the deadline ({deadline})")
         sheet = doc.get("answer_sheet")
         if isinstance(sheet, list):
             inputs = {f.get("id") for _, s in _dicts(doc.get("steps"))
@@ -907,6 +912,7 @@ class _Checker:
                     show_if=rule(f.get("show_if")), show_if_source=f.get("show_if"),
                     expr=rule(f.get("expr")), expr_source=f.get("expr"),
                     unit=text(f.get("unit")), birth_date_field=f.get("birth_date_field"),
+                    script=f.get("script"),
                 ))
             if kind == "checklist":
                 fields.append(Field(
@@ -925,12 +931,13 @@ class _Checker:
                 image_alt=text(s.get("image_alt")), show_if=rule(s.get("show_if")),
                 show_if_source=s.get("show_if"), fields=tuple(fields),
             ))
-        deadline = doc.get("deadline")
+        deadline, opens = doc.get("deadline"), doc.get("opens")
         return Flow(
             id=doc["id"], version=doc["version"], languages=tuple(languages),
             title=text(doc["title"]), summary=text(doc.get("summary")),
             intro=text(doc.get("intro")), minutes=doc.get("minutes"),
             deadline=datetime.date.fromisoformat(deadline) if deadline else None,
+            opens=datetime.date.fromisoformat(opens) if opens else None,
             data=data, steps=tuple(steps), resume_fact=doc.get("resume_fact"),
             answer_sheet=tuple(doc.get("answer_sheet") or ()),
             timezone=doc.get("timezone") or DEFAULT_TIMEZONE,

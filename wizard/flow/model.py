@@ -73,6 +73,9 @@ class Field:
     expr_source: str | None = None
     unit: Text | None = None
     birth_date_field: str | None = None
+    # A text the official form wants in one script (a child's name as in the household
+    # register: "han"): another script gets a soft warning the family can confirm.
+    script: str | None = None
 
     @property
     def is_input(self) -> bool:
@@ -115,6 +118,9 @@ class Flow:
     intro: Text | None = None
     minutes: int | None = None
     deadline: datetime.date | None = None
+    # When the official procedure opens (a family can do nothing there before): shown beside
+    # the deadline wherever the deadline is, so nobody tries on day one of the countdown.
+    opens: datetime.date | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     # The date answer a family types, with the resume code, to resume on another phone
     # (the child's date of birth); without one, the family chooses a PIN.
