@@ -66,7 +66,7 @@ serve: venv i18n-compile
 	PORT=$(PORT) WIZARD_PUBLIC_ORIGIN=$(WIZARD_PUBLIC_ORIGIN) $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: test-deps chromium nginx i18n-compile
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 check: venv
 	$(BIN)/wizard check flows/*.yaml

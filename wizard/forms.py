@@ -132,10 +132,9 @@ def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
         picked = value if isinstance(value, list) else [value]
         if f.type == "yes_no":
             view.choices = [
-                ChoiceView("yes", fid, Markup(escape(gettext("Yes"))), None, None,
-                           "yes" in picked),
-                ChoiceView("no", f"{fid}-no", Markup(escape(gettext("No"))), None, None,
-                           "no" in picked)]
+                ChoiceView(v, fid if v == "yes" else f"{fid}-no", Markup(escape(label)),
+                           _yes_no_official(label, v), None, v in picked)
+                for v, label in (("yes", gettext("Yes")), ("no", gettext("No")))]
         for i, c in enumerate(j.choices(f)):
             view.choices.append(ChoiceView(
                 value=c.value, id=fid if i == 0 else f"{fid}-{c.value}",
@@ -183,11 +182,24 @@ def copied_digit_by_digit(f: Field) -> bool:
     return f.type in ("resident_id", "mobile")
 
 
+# Yes and No as the official forms write them.
+YES_NO_OFFICIAL = {"yes": "是", "no": "否"}
+
+
+def _yes_no_official(label: str, value: str) -> str | None:
+    """是 or 否 beside Yes or No, unless the page's own word already is it."""
+    official = YES_NO_OFFICIAL[value]
+    return None if label == official else official
+
+
 def official_display(flow: Flow, f: Field, value: Any) -> str | None:
-    """The value in the government form's own words, where the flow gives them (choices) and
-    they say something the label does not."""
+    """The value in the government form's own words, where the flow gives them (choices, yes
+    and no) and they say something the label does not."""
     if f.type == "choice":
         c = f.choice(value)
         if c is not None:
             return i18n.official_term(c.label, c.official, flow.default_language)
+    if f.type == "yes_no" and isinstance(value, bool):
+        word = "yes" if value else "no"
+        return _yes_no_official(gettext("Yes") if value else gettext("No"), word)
     return None

@@ -32,6 +32,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -484,18 +485,30 @@ def walk_and_measure(phone, live_server):
     return paths, walk.pages
 
 
-@pytest.fixture
+# Both tests read the one walk: pytest-xdist keeps them on one worker (make test runs
+# --dist loadgroup), so the pages are walked and measured once.
+pytestmark = pytest.mark.xdist_group("every-branch")
+
+
+@pytest.fixture(scope="module")
 def small_phone(browser):
-    """One tab of a 320x640 phone for the whole test."""
+    """One tab of a 320x640 phone for the whole module."""
     context = browser.new_context(**SMALL_PHONE)
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
 
 
-def test_no_page_of_any_branch_is_wider_than_the_phone(small_phone, live_server, shot):
+@pytest.fixture(scope="module")
+def every_page(small_phone, live_server):
+    """(paths, distinct pages per language), each page measured in chromium."""
+    return walk_and_measure(small_phone, live_server)
+
+
+def test_no_page_of_any_branch_is_wider_than_the_phone(every_page, small_phone, live_server,
+                                                       shot):
     # One test, not one per language: under pytest-xdist each would walk everything again.
-    paths, pages = walk_and_measure(small_phone, live_server)
+    paths, pages = every_page
     reports, shots = [], []
     for lang in LANGS:
         items = list(pages[lang].values())
@@ -522,3 +535,101 @@ def test_no_page_of_any_branch_is_wider_than_the_phone(small_phone, live_server,
     assert all(pages[lang] for lang in LANGS)
     assert not reports, "\n\n".join(reports) + (
         "\n\nscreenshots: " + ", ".join(shots) if shots else "")
+
+
+# ------------------------------------------------------------------ what the pages say
+
+
+class _Text(HTMLParser):
+    """The text nodes of a page (no script, style or title), each on its own: a space that only
+    separates two elements is not a space in the middle of a sentence."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.nodes: list[str] = []
+        self._skip = 0
+
+    # <title> joins two titles with " · " (page · site), a separator, not a sentence.
+    SKIP = ("script", "style", "title")
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in self.SKIP
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in self.SKIP and self._skip > 0
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.nodes.append(data)
+
+
+def text_nodes(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    return parser.nodes
+
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+# ASCII punctuation right after a Chinese character, before another, a space or the end of
+# the text ("已备好:", "身份证, 户口簿", "谁？:"); a space after a Chinese full stop or comma.
+ASCII_IN_CHINESE = re.compile(f"[{CJK}？！。，][,.:;?!](?=\\s|$|[{CJK}])|[{CJK}]\\((?=[{CJK}])")
+SPACE_AFTER_STOP = re.compile("[。，、；：？！][ \u00a0\u3000]+(?=\\S)")
+
+
+def chinese_punctuation_problems(html: str) -> list[str]:
+    found = []
+    for node in text_nodes(html):
+        for pattern in (ASCII_IN_CHINESE, SPACE_AFTER_STOP):
+            for m in pattern.finditer(node):
+                found.append(repr(node[max(0, m.start() - 12):m.end() + 12].strip()))
+    return found
+
+
+# Elements whose text is a question, a choice or an answer-sheet row of the flow.
+_LABELLED = re.compile(
+    r'<(legend|label) class="(legend|label|radios-label|checkboxes-label)"[^>]*>(.*?)</\1>', re.S)
+_SHEET_ROW = re.compile(r'<div class="summary-row">\s*<dt>(.*?)</dt>', re.S)
+
+
+def official_term_problems(item: Page) -> list[str]:
+    """Questions, choices and rows without their official Chinese term beside them: on every
+    page in English and Uyghur, and as the heading of each answer sheet row in all languages."""
+    found = []
+    if item.name == "done":
+        for row in _SHEET_ROW.findall(item.html):
+            if 'class="official-main"' not in row:
+                found.append(f"answer sheet row without its official heading: {strip(row)!r}")
+    # Step pages: every question and choice (the start page's consent box is ours, not the
+    # official form's). The review repeats the same questions, plus rows the official form
+    # has no term for (a worked-out age, the checklist of papers).
+    if item.lang in ("en", "ug") and item.name not in ("save", "start-page", "review", "done"):
+        for _tag, _cls, inner in _LABELLED.findall(item.html):
+            if 'class="official"' not in inner:
+                found.append(f"no official term beside {strip(inner)!r}")
+    return found
+
+
+def strip(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()[:80]
+
+
+def test_every_page_names_the_official_terms_and_writes_chinese_punctuation(every_page):
+    """Every question, choice and answer-sheet row shows its official Chinese term (English
+    and Uyghur pages; the answer sheet's official headings in all four languages), and the
+    Chinese pages use Chinese punctuation: no ASCII comma or colon between Chinese words, no
+    space after a Chinese full stop or comma."""
+    _paths, pages = every_page
+    problems: dict[str, set[str]] = {}
+    checked = 0
+    for lang in LANGS:
+        for item in pages[lang].values():
+            checked += 1
+            found = official_term_problems(item)
+            if lang in ("zh_Hans", "zh_Hant"):
+                found += [f"punctuation: {p}" for p in chinese_punctuation_problems(item.html)]
+            for problem in found:
+                problems.setdefault(problem, set()).add(f"{lang} {item.name}")
+    print(f"[every branch] texts of {checked} distinct pages checked")
+    assert not problems, "\n".join(
+        f"{problem} (on {', '.join(sorted(where)[:4])}{' ...' if len(where) > 4 else ''})"
+        for problem, where in sorted(problems.items()))
