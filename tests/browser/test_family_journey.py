@@ -229,6 +229,13 @@ def test_migrant_family_fixes_two_mistakes_and_completes_the_flow(family, shot):
         "m.querySelector('form, h1')) & Node.DOCUMENT_POSITION_FOLLOWING")
     assert first, "the error summary should come before the form"
     shot(page, "error")
+    # Back after a mistake goes to the page before, in one press (the page shown again with
+    # its mistakes replaced itself in the history).
+    before = family.url_re(expected_steps({})[expected_steps({}).index("child-birth") - 1])
+    page.go_back()
+    expect(page).to_have_url(before)
+    page.go_forward()
+    expect(page).to_have_url(family.url_re("child-birth"))
     family.answer_and_continue(child_dob=OTHER["child_dob"])
 
     # The local family's journey has the other kinds of step; only this one has yes/no.

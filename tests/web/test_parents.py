@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from family_helpers import BR, KG, KG_OTHER, answer_all, begin
+from family_helpers import BR, KG, KG_OTHER, ROOT, answer_all, begin
 
 from wizard import security, store
 
@@ -160,7 +160,7 @@ def test_problems_on_the_review_page_carry_no_ascii_colon(client):
 
 
 def test_language_menu_is_not_printed():
-    css = (store.Path(__file__).resolve().parents[2] / "static" / "css" / "app.css").read_text()
+    css = (ROOT / "static" / "css" / "app.css").read_text()
     print_rules = css[css.index("@media print"):]
     assert ".languages" in print_rules.split("{")[1]
 
@@ -216,3 +216,14 @@ def test_the_deadline_always_comes_with_the_opening_date(client):
     answer_all(client, KG_OTHER)
     client.post(f"{KG}/review")
     assert "Opens April 22, 2027, closes April 29, 2027" in text(client.get(f"{KG}/done?lang=en"))
+
+
+def test_an_id_number_stays_on_one_line(client):
+    begin(client, flow=KG)
+    answer_all(client, KG_OTHER[:-2] + [("child-details", {
+        "child_name": "王小明", "child_id": "110105202401010014"})] + KG_OTHER[-1:])
+    client.post(f"{KG}/review")
+    sheet = text(client.get(f"{KG}/done?lang=en"))
+    assert '<bdi class="number">110105 20240101 0014</bdi>' in sheet
+    css = (ROOT / "static" / "css" / "app.css").read_text()
+    assert ".number{white-space:nowrap}" in css
