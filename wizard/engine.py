@@ -139,8 +139,9 @@ def progress(j: Journey, step_id: str) -> tuple[int, int]:
 
     A later step is left out only once its condition is settled: every answer it reads
     belongs to a step before this one (this page's own answers are still being given), so
-    nothing the family does from here on can change it. So n grows by one a page, m never grows as the family goes forward (it can
-    only shrink as answers rule pages out), and on the last page n equals m."""
+    nothing the family does from here on can change it. So n grows by one a page, m never
+    grows as the family goes forward (it can only shrink as answers rule pages out), and on
+    the last page n equals m."""
     i = j.index(step_id)
     if i is None:
         return 0, len(j.steps)

@@ -57,10 +57,11 @@ def pytest_collection_modifyitems(config, items):
 # ------------------------------------------------------------------ the live server
 
 
-def make_live_app(database: Path):
-    """The app as production runs it (CSRF on, not TESTING), with the shipped flows published."""
+def make_live_app(database: Path, **config):
+    """The app as production runs it (CSRF on, not TESTING), with the shipped flows published;
+    `config` overrides settings (a test client posting without tokens turns CSRF off)."""
     app = create_app({"TESTING": False, "DATABASE": str(database),
-                      "SECRET_KEY": "browser-tests", "WTF_CSRF_ENABLED": True})
+                      "SECRET_KEY": "browser-tests", "WTF_CSRF_ENABLED": True, **config})
     store = Store(database)
     try:
         store.migrate()

@@ -38,10 +38,10 @@ from urllib.parse import urlsplit
 
 import branch_walk  # tests/branch_walk.py (tests/ is on sys.path: tests/conftest.py is there)
 import pytest
+from browser_kit import make_live_app
 
-from wizard import create_app, engine
+from wizard import engine
 from wizard.flow import loader
-from wizard.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,21 +91,6 @@ class Page:
     branch: str = ""  # the same path's answers to the condition fields only
     paths: int = 1  # how many paths met this very page
     result: dict | None = None  # what chromium measured (Checker)
-
-
-def make_app(database: Path):
-    app = create_app({"TESTING": True, "DATABASE": str(database),
-                      "SECRET_KEY": "every-branch", "WTF_CSRF_ENABLED": False})
-    store = Store(database)
-    try:
-        store.migrate()
-        for path in sorted((ROOT / "flows").glob("*.yaml")):
-            result = loader.load_file(path)
-            assert not result.errors, "\n".join(map(str, result.errors))
-            store.publish_flow(result.flow)
-    finally:
-        store.close()
-    return app
 
 
 def step_page_key(flow, j: engine.Journey, step_id: str) -> tuple:
@@ -432,7 +417,9 @@ def walk_and_measure(phone, live_server):
             pytest.MonkeyPatch.context() as mp:
         # The pages' "today" is the walk's: ages, date limits and days left do not drift.
         mp.setattr(engine, "local_today", lambda flow, now=None: TODAY)
-        walk = Walk(make_app(Path(tmp) / "branches.sqlite3"), flow, on_new=arrived.put)
+        app = make_live_app(Path(tmp) / "branches.sqlite3", TESTING=True,
+                            WTF_CSRF_ENABLED=False)  # the test client posts without tokens
+        walk = Walk(app, flow, on_new=arrived.put)
 
         stop = threading.Event()
 

@@ -19,7 +19,8 @@ def test_connection_settings(db):
 def test_migrations_are_idempotent_and_reported(db):
     assert db.migrate() == []
     health = db.health()
-    assert health["ok"] and health["pending"] == [] and health["migrations"] == ["m001_base", "m002_drafts"]
+    assert health["ok"] and health["pending"] == []
+    assert health["migrations"] == ["m001_base", "m002_drafts"]
 
 
 def test_publish_flow_keeps_exact_source(db, branching):

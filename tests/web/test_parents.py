@@ -6,7 +6,7 @@ import re
 
 from family_helpers import BR, KG, KG_OTHER, ROOT, answer_all, begin
 
-from wizard import security, store
+from wizard import security
 
 DOB = {"child_dob-day": "1", "child_dob-month": "10", "child_dob-year": "2023"}
 
