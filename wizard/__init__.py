@@ -84,7 +84,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _guard():
-        session.permanent = True
+        if request.endpoint != "static":
+            # The CSRF secret lasts as long as the family's answers (and a static file never
+            # sets a cookie: it would be cached with it).
+            session.permanent = True
         # Refuse an oversized body before anything reads it (a view that never reads the
         # body would otherwise answer as if nothing were wrong).
         limit = request.max_content_length

@@ -170,20 +170,23 @@ def keep_private(response):
 
 def add_headers(response):
     headers = response.headers
-    if request.endpoint != "static":
-        # Pages that show a family's answers or codes say no-store themselves (see
-        # keep_private); the others are only revalidated, so that the phone's Back button can
-        # use the browser's back/forward cache, which no-store switches off.
-        headers.setdefault("Cache-Control", "no-cache")
-        headers.add("Vary", "Cookie")
-    headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Resume links carry a code: never leak a URL to another site (same-origin still lets
-    # our own pages see where a request came from).
-    headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         # A year; not includeSubDomains: other hosts of the domain are not ours to decide.
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint == "static":
+        # A stylesheet or script is not a document: the headers below would only cost every
+        # phone a few hundred bytes per file.
+        return response
+    # Pages that show a family's answers or codes say no-store themselves (see keep_private);
+    # the others are only revalidated, so that the phone's Back button can use the browser's
+    # back/forward cache, which no-store switches off.
+    headers.setdefault("Cache-Control", "no-cache")
+    headers.add("Vary", "Cookie")
+    headers.setdefault("Content-Security-Policy", CSP)
+    # Resume links carry a code: never leak a URL to another site (same-origin still lets
+    # our own pages see where a request came from).
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     return response

@@ -1,12 +1,8 @@
-// Step pages: when the same page comes back with its mistakes, it replaces itself in the
-// browser's history, so the phone's Back button goes to the page before.
-//
-// Without this script the form posts as usual and the server redirects (post/redirect/get):
-// to the next page, or back to this one with its mistakes. Each of those is a new entry in
-// the browser's history, so Back after a mistake would need two presses. Here the form is
-// sent with fetch; the server answers 204 with the address it would have redirected to, and
-// the script goes there, replacing the current entry when it is this same page. Anything else
-// (a refused token, no network) falls back to the plain form post.
+// Step pages: the form is sent with fetch, and the server names the page to go to (204,
+// X-Wizard-Next). When that is this page again, with its mistakes, it replaces itself in the
+// history, so Back goes to the page before (a plain post/redirect/get adds an entry, and Back
+// then needs two presses). Anything else falls back to the plain form post. See _go in
+// wizard/views/family.py.
 (function () {
   "use strict";
   var form = document.getElementById("step-form");
