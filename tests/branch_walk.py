@@ -192,7 +192,8 @@ def form_part(field: Field, value: Any) -> dict[str, Any]:
 
 
 def raw_from_form(fields: Iterable[Field], form: Mapping[str, Any]) -> dict[str, Any]:
-    """What the server reads from a posted form (as wizard.forms.raw_from_form, without Flask)."""
+    """What the server reads from a posted form (as the fields of wizard.forms do, without
+    Flask: this module is pure, for engine-level tests)."""
     raw: dict[str, Any] = {}
     for f in fields:
         widget = fieldtypes.REGISTRY[f.type].widget

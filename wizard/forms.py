@@ -1,105 +1,40 @@
-"""What a step page shows for each field, built from the field registry.
+"""Step forms: one WTForms form class per (flow version, step), built from the field registry.
 
-Validation itself lives in the field registry and the engine (`engine.read_step`), so the step
-pages, the offline sync API and the tests share one set of rules; Flask-WTF's CSRFProtect
-guards every POST (templates add `csrf_token()`). This module turns fields, answers and errors into plain
-view objects, so the templates only display.
+The field registry (flow/fieldtypes.py) is the one source of rules. A form's `validate()` hands
+what was typed to `engine.read_step`, which reads every visible field through the registry, and
+puts the errors on the fields; `form.errors` and `form.data` are then WTForms' own. The fields
+know how to read their input from a form (a date is three boxes), how to show a saved answer
+again, and what the page's macro needs to show them. The step page, a page shown again with its
+mistakes, and the JSON answers of the sync API (`check_json`) all go through the same form.
+CSRF is Flask-WTF's CSRFProtect, for every POST; the resume form is a FlaskForm.
+
+A new field type: one entry in `fieldtypes.REGISTRY` (how to parse and check it), one field
+class here, listed in `FIELD_CLASSES` (how to read it from a form and show it again), and one
+macro in templates/macros/form.html (how it looks), named by the class's `macro`.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+import threading
 from typing import Any, Mapping
 
-from flask_babel import format_date, format_decimal, gettext
+import wtforms
+from flask_babel import gettext
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+from wtforms.utils import unset_value
 
-from . import engine, i18n
+from . import display, engine, i18n
 from .engine import Journey
 from .flow import fieldtypes, markdown
-from .flow.fieldtypes import Invalid
+from .flow.fieldtypes import N_, Invalid
 from .flow.model import Field, Flow, Step
 
-
-@dataclass
-class ChoiceView:
-    value: str
-    id: str
-    label: Markup
-    official: str | None
-    hint: Markup | None
-    checked: bool
-    help: Markup | None = None
-
-
-@dataclass
-class FieldView:
-    field: Field
-    id: str
-    widget: str
-    label: Markup
-    official: str | None
-    hint: Markup | None
-    help: Markup | None
-    value: Any
-    error: str | None = None
-    choices: list[ChoiceView] = field(default_factory=list)
-    attrs: dict = field(default_factory=dict)
-    required: bool = True
-    shown_value: str = ""  # calculated fields
-    confirm: str | None = None  # name of the box that confirms the answer despite a warning
-
-    @property
-    def first_input(self) -> str:
-        """Where an error summary link should land: the first box of the field."""
-        if self.widget == "date":
-            return f"{self.id}-{i18n.DATE_ORDER[i18n.current()][0]}"
-        return self.id
-
-
-def summary(views: list[FieldView]) -> list[dict]:
-    """The error summary's links, in page order."""
-    return [{"href": f"#{v.first_input}", "text": v.error} for v in views if v.error]
-
-
-def raw_from_form(step_fields: tuple[Field, ...], form) -> dict[str, Any]:
-    """The submitted values of a step's fields, in the shape the field registry reads."""
-    raw: dict[str, Any] = {}
-    for f in step_fields:
-        widget = fieldtypes.REGISTRY[f.type].widget
-        if widget == "date":
-            raw[f.id] = {part: form.get(f"{f.id}-{part}", "") for part in ("day", "month", "year")}
-        elif widget in ("checkboxes", "checklist"):
-            raw[f.id] = form.getlist(f.id)
-        else:
-            raw[f.id] = form.get(f.id, "")
-        if f.script:
-            raw[engine.confirm_key(f)] = form.get(engine.confirm_key(f), "")
-    return raw
-
-
-def raw_from_answer(f: Field, value: Any) -> Any:
-    """A stored answer as the form shows it again."""
-    if value is None:
-        return {} if f.type == "date" else ""
-    if f.type == "date":
-        day = datetime.date.fromisoformat(value)
-        return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
-    if f.type == "yes_no":
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return value
-    return str(value)
-
-
-def error_text(f: Field, error: Invalid, flow: Flow) -> str:
-    own = error.flow_message(f)
-    if own:
-        return i18n.plain(own, flow.default_language)
-    params = {k: (format_date(v, "long") if isinstance(v, datetime.date) else v)
-              for k, v in error.params.items()}
-    return gettext(error.default_message()).format(**params)
+DATE_PARTS = ("day", "month", "year")
+# WTForms' own catalogs, for any built-in message that appears (ours come from the registry).
+WTFORMS_LOCALES = {"zh_Hans": "zh", "zh_Hant": "zh_TW", "en": "en", "ug": "en"}
 
 
 def _md_inline(text, flow: Flow) -> Markup | None:
@@ -112,94 +47,420 @@ def _md(text, flow: Flow) -> Markup | None:
     return Markup(markdown.render(value)) if value else None
 
 
-def step_fields(flow: Flow, j: Journey, step: Step, raw: Mapping[str, Any],
-                errors: Mapping[str, Invalid]) -> list[FieldView]:
-    views = []
-    for f in j.visible_fields(step):
-        ftype = fieldtypes.REGISTRY[f.type]
-        value = raw.get(f.id, {} if f.type == "date" else "")
-        fid = f"f-{f.id}"
-        view = FieldView(
-            field=f, id=fid, widget=ftype.widget,
-            label=i18n.flow_text(f.label, flow.default_language),
-            official=i18n.official_term(f.label, f.official, flow.default_language),
-            hint=_md_inline(f.hint, flow), help=_md(f.help, flow),
-            value=value, attrs=ftype.attrs(f), required=f.required,
-            error=error_text(f, errors[f.id], flow) if f.id in errors else None,
-            confirm=engine.confirm_key(f)
-            if f.id in errors and errors[f.id].code in fieldtypes.WARNINGS else None,
-        )
-        picked = value if isinstance(value, list) else [value]
-        if f.type == "yes_no":
-            view.choices = [
-                ChoiceView(v, fid if v == "yes" else f"{fid}-no", Markup(escape(label)),
-                           _yes_no_official(label, v), None, v in picked)
-                for v, label in (("yes", gettext("Yes")), ("no", gettext("No")))]
-        for i, c in enumerate(j.choices(f)):
-            view.choices.append(ChoiceView(
-                value=c.value, id=fid if i == 0 else f"{fid}-{c.value}",
-                label=i18n.flow_text(c.label, flow.default_language),
-                official=i18n.official_term(c.label, c.official, flow.default_language),
-                hint=_md_inline(c.hint, flow), checked=c.value in picked,
-                help=_md(c.help, flow),
-            ))
-        if not f.is_input and not errors:
-            # Worked out from saved answers: hidden while the page shows typed, unsaved ones.
-            view.shown_value = display(flow, f, j.calculated(f.id))
-        views.append(view)
-    return views
+# ---------------------------------------------------------------- fields
 
 
-def display(flow: Flow, f: Field, value: Any) -> str:
-    """An answer as a person reads it on the review page and the answer sheet."""
-    if fieldtypes.is_empty(value):
+class StepField(wtforms.Field):
+    """A question of a flow. `raw` is what the page shows in the input (typed or saved), in the
+    registry's shape; `data` the typed answer; `invalid` the registry's verdict."""
+
+    macro = "text"  # the macro of templates/macros/form.html that shows it
+
+    def __init__(self, label=None, validators=None, *, spec: Field, flow: Flow, **kwargs):
+        super().__init__(label, validators, id=f"f-{spec.id}", **kwargs)
+        self.spec = spec
+        self.flow = flow
+        self.raw = self.raw_from_answer(None)
+        self.confirmed = ""  # the box that confirms an answer despite a warning
+        self.invalid: Invalid | None = None
+        self.journey: Journey | None = None
+        self.page_has_errors = False
+
+    # -- reading
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        self.data = None if data is unset_value else data
+        if formdata is not None:
+            self.raw = self.read_input(formdata)
+            if self.spec.script:
+                self.confirmed = formdata.get(engine.confirm_key(self.spec), "")
+        else:
+            self.raw = self.raw_from_answer(self.data)
+
+    def read_input(self, formdata) -> Any:
+        return formdata.get(self.name, "")
+
+    def raw_from_answer(self, value: Any) -> Any:
+        """A saved answer as the input shows it again."""
+        return "" if value is None else str(value)
+
+    # -- showing (what the macros read)
+
+    @property
+    def label_html(self) -> Markup:
+        return i18n.flow_text(self.spec.label, self.flow.default_language)
+
+    @property
+    def official(self) -> str | None:
+        return i18n.official_term(self.spec.label, self.spec.official, self.flow.default_language)
+
+    @property
+    def hint(self) -> Markup | None:
+        return _md_inline(self.spec.hint, self.flow)
+
+    @property
+    def help(self) -> Markup | None:
+        return _md(self.spec.help, self.flow)
+
+    @property
+    def attrs(self) -> dict:
+        return fieldtypes.REGISTRY[self.spec.type].attrs(self.spec)
+
+    @property
+    def required(self) -> bool:
+        return self.spec.required
+
+    @property
+    def value(self) -> Any:
+        return self.raw
+
+    @property
+    def error(self) -> str | None:
+        return self.errors[0] if self.errors else None
+
+    @property
+    def error_code(self) -> str | None:
+        return self.invalid.code if self.invalid else None
+
+    @property
+    def first_input(self) -> str:
+        """Where an error summary link should land: the first box of the field."""
+        return self.id
+
+    @property
+    def confirm(self) -> str | None:
+        """The name of the box that confirms the answer, when it has a warning."""
+        if self.invalid and self.invalid.code in fieldtypes.WARNINGS:
+            return engine.confirm_key(self.spec)
+        return None
+
+    options: list = []
+    shown_value = ""
+
+
+class TextField(StepField):
+    pass
+
+
+class TextareaField(StepField):
+    macro = "textarea"
+
+
+class IntegerField(StepField):
+    pass
+
+
+class DecimalField(StepField):
+    pass
+
+
+class MobileField(StepField):
+    pass
+
+
+class ResidentIdField(StepField):
+    pass
+
+
+class DateField(StepField):
+    """Three boxes, in the order people write dates in the page's language; the sync API may
+    send one ISO date instead."""
+
+    macro = "date"
+
+    def read_input(self, formdata) -> Any:
+        parts = {p: formdata.get(f"{self.name}-{p}", "") for p in DATE_PARTS}
+        if not any(parts.values()) and formdata.get(self.name):
+            return formdata.get(self.name)
+        return parts
+
+    def raw_from_answer(self, value: Any) -> Any:
+        if not value:
+            return {}
+        day = datetime.date.fromisoformat(value)
+        return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+
+    @property
+    def value(self) -> Any:
+        return self.raw if isinstance(self.raw, Mapping) else {}
+
+    @property
+    def first_input(self) -> str:
+        return f"{self.id}-{i18n.DATE_ORDER[i18n.current()][0]}"
+
+
+class ChoiceField(StepField):
+    macro = "radios"
+
+    def _picked(self) -> list:
+        return self.raw if isinstance(self.raw, list) else [self.raw]
+
+    @property
+    def options(self) -> list[dict]:
+        """The choices shown for the answers before this step (conditions may hide some)."""
+        picked = self._picked()
+        return [{"value": c.value, "id": self.id if i == 0 else f"{self.id}-{c.value}",
+                 "label": i18n.flow_text(c.label, self.flow.default_language),
+                 "official": i18n.official_term(c.label, c.official, self.flow.default_language),
+                 "hint": _md_inline(c.hint, self.flow), "help": _md(c.help, self.flow),
+                 "checked": c.value in picked}
+                for i, c in enumerate(self.journey.choices(self.spec))]
+
+
+class MultichoiceField(ChoiceField):
+    macro = "checkboxes"
+
+    def read_input(self, formdata) -> Any:
+        return formdata.getlist(self.name)
+
+    def raw_from_answer(self, value: Any) -> Any:
+        return list(value) if value else ""
+
+
+class ChecklistField(MultichoiceField):
+    macro = "checklist"
+
+
+class YesNoField(StepField):
+    """Yes and No are the interface's words, with 是 and 否 beside them where they differ."""
+
+    macro = "yes_no"
+
+    def raw_from_answer(self, value: Any) -> Any:
+        return "" if value is None else ("yes" if value else "no")
+
+    @property
+    def options(self) -> list[dict]:
+        return [{"value": v, "id": self.id if v == "yes" else f"{self.id}-no",
+                 "label": Markup(escape(word)), "official": display.yes_no_official(word, v),
+                 "hint": None, "help": None, "checked": self.raw == v}
+                for v, word in (("yes", gettext("Yes")), ("no", gettext("No")))]
+
+
+class CalculatedField(StepField):
+    """Worked out from saved answers, never typed."""
+
+    macro = "calculated"
+
+    def read_input(self, formdata) -> Any:
         return ""
-    if f.type == "date":
-        return format_date(datetime.date.fromisoformat(value), "long")
-    if f.type == "yes_no":
-        return gettext("Yes") if value else gettext("No")
-    if f.type in ("choice",):
-        c = f.choice(value)
-        return i18n.plain(c.label, flow.default_language) if c else str(value)
-    if f.type in ("multichoice", "checklist"):
-        return i18n.join_list(i18n.plain(c.label, flow.default_language)
-                              for v in value if (c := f.choice(v)))
-    if f.type == "decimal" or (f.type == "calculated" and isinstance(value, float)):
-        shown = format_decimal(value)
-    elif f.type == "resident_id":
-        shown = f"{value[:6]} {value[6:14]} {value[14:]}"
-    elif f.type == "mobile":
-        shown = f"{value[:3]} {value[3:7]} {value[7:]}"
-    else:
-        shown = str(value)
-    if f.unit:
-        shown = f"{shown} {i18n.plain(f.unit, flow.default_language)}"
-    return shown
+
+    @property
+    def shown_value(self) -> str:
+        # Hidden while the page shows typed, unsaved answers: it would not match them.
+        if self.page_has_errors:
+            return ""
+        return display.display(self.flow, self.spec, self.journey.calculated(self.spec.id))
 
 
-def copied_digit_by_digit(f: Field) -> bool:
-    """An answer the family copies digit by digit (ID, mobile): shown on one line."""
-    return f.type in ("resident_id", "mobile")
+FIELD_CLASSES: dict[str, type[StepField]] = {
+    "text": TextField, "textarea": TextareaField, "integer": IntegerField,
+    "decimal": DecimalField, "date": DateField, "choice": ChoiceField,
+    "multichoice": MultichoiceField, "yes_no": YesNoField, "mobile": MobileField,
+    "resident_id": ResidentIdField, "calculated": CalculatedField, "checklist": ChecklistField,
+}
 
 
-# Yes and No as the official forms write them.
-YES_NO_OFFICIAL = {"yes": "是", "no": "否"}
+# ---------------------------------------------------------------- the step form
 
 
-def _yes_no_official(label: str, value: str) -> str | None:
-    """是 or 否 beside Yes or No, unless the page's own word already is it."""
-    official = YES_NO_OFFICIAL[value]
-    return None if label == official else official
+class StepForm(wtforms.Form):
+    """The form of one step, bound to a family's journey (which fields and choices show)."""
+
+    journey: Journey
+    step: Step
+    answers: Mapping[str, Any]
+    values: dict[str, Any]
+
+    def visible(self) -> list[StepField]:
+        return [self[f.id] for f in self.journey.visible_fields(self.step)]
+
+    def typed(self) -> dict[str, Any]:
+        """What the visible questions hold, in the shape the registry reads (for a draft)."""
+        raw: dict[str, Any] = {}
+        for field in self.visible():
+            if field.spec.is_input:
+                raw[field.name] = field.raw
+                if field.spec.script:
+                    raw[engine.confirm_key(field.spec)] = field.confirmed
+        return raw
+
+    def validate(self, extra_validators=None) -> bool:
+        """Every visible answer through the registry (engine.read_step)."""
+        self.values, errors = engine.read_step(self.journey, self.step, self.typed(),
+                                               self.answers)
+        for field in self.visible():
+            self.mark(field.name, errors.get(field.name))
+            if field.name in self.values:
+                field.data = self.values[field.name]
+        return not errors
+
+    def mark(self, field_id: str, invalid: Invalid | None) -> None:
+        field = self[field_id]
+        field.invalid = invalid
+        field.errors = [display.error_text(field.spec, invalid, self.journey.flow)] \
+            if invalid else []
+        for each in self:
+            each.page_has_errors = each.page_has_errors or invalid is not None
+
+    def show_typed(self, raw: Mapping[str, Any], check: bool) -> None:
+        """Show what was typed earlier (a draft), with its mistakes when `check`."""
+        for field in self.visible():
+            if field.name in raw:
+                field.raw = raw[field.name]
+            if field.spec.script:
+                field.confirmed = raw.get(engine.confirm_key(field.spec), "")
+        if check:
+            self.validate()
+
+    def show_saved(self, field_id: str, value: Any, invalid: Invalid) -> None:
+        """Show an answer as it is saved now, with why (another phone changed it)."""
+        self[field_id].raw = self[field_id].raw_from_answer(value)
+        self.mark(field_id, invalid)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The typed answers of the visible questions, once validated."""
+        return dict(getattr(self, "values", {}))
+
+    def summary(self) -> list[dict]:
+        """The error summary's links, in page order."""
+        return [{"href": f"#{f.first_input}", "text": f.error} for f in self.visible()
+                if f.error]
 
 
-def official_display(flow: Flow, f: Field, value: Any) -> str | None:
-    """The value in the government form's own words, where the flow gives them (choices, yes
-    and no) and they say something the label does not."""
-    if f.type == "choice":
-        c = f.choice(value)
-        if c is not None:
-            return i18n.official_term(c.label, c.official, flow.default_language)
-    if f.type == "yes_no" and isinstance(value, bool):
-        word = "yes" if value else "no"
-        return _yes_no_official(gettext("Yes") if value else gettext("No"), word)
-    return None
+_classes: dict[tuple[str, int, str], type[StepForm]] = {}
+_lock = threading.Lock()
+
+
+def _form_class(flow: Flow, step: Step) -> type[StepForm]:
+    """The form class of a step, made once per flow version (a version never changes)."""
+    key = (flow.id, flow.version, step.id)
+    cls = _classes.get(key)
+    if cls is None:
+        fields = {f.id: FIELD_CLASSES[f.type](spec=f, flow=flow) for f in step.fields}
+        with _lock:
+            cls = _classes.setdefault(key, type(f"StepForm_{step.id}", (StepForm,), fields))
+    return cls
+
+
+def step_form(flow: Flow, j: Journey, step: Step, answers: Mapping[str, Any],
+              formdata=None) -> StepForm:
+    """The step's form with the saved answers, or with what was submitted (`formdata`)."""
+    saved = {f.id: answers[f.id] for f in step.fields if f.id in answers}
+    form = _form_class(flow, step)(formdata=formdata, data=saved,
+                                   meta={"locales": [WTFORMS_LOCALES[i18n.current()]]})
+    form.journey, form.step, form.answers = j, step, answers
+    for field in form:
+        field.journey = j
+    return form
+
+
+def check_json(flow: Flow, j: Journey, step: Step, payload: Mapping[str, Any],
+               answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict]]:
+    """A step's answers sent as JSON (the sync API), checked by the step's own form: (typed
+    answers, {field id: {"code", "message"}}) with the codes and messages the page shows."""
+    formdata = MultiDict()
+    for key, value in payload.items():
+        if isinstance(value, Mapping):  # a date as its three boxes
+            for part in DATE_PARTS:
+                formdata.add(f"{key}-{part}", str(value.get(part, "")))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                formdata.add(key, str(item))
+        elif isinstance(value, bool):
+            formdata.add(key, "yes" if value else "no")
+        elif value is not None:
+            formdata.add(key, str(value))
+    form = step_form(flow, j, step, answers, formdata=formdata)
+    form.validate()
+    problems = {f.name: {"code": f.invalid.code, "message": f.error}
+                for f in form.visible() if f.invalid}
+    return form.data, problems
+
+
+# ---------------------------------------------------------------- the resume form
+
+
+class PageField(wtforms.StringField):
+    """An interface question (not a flow's) shown through the same macros."""
+
+    macro = "text"
+    official = None
+    help = None
+    required = True
+    options: list = []
+    shown_value = ""
+    confirm = None
+    error_code = None
+
+    def __init__(self, label=None, validators=None, *, hint=None, attrs=None, secret=False,
+                 **kwargs):
+        super().__init__(label, validators, id=f"f-{kwargs['name']}", **kwargs)
+        self.hint_text, self.attrs, self.secret = hint, attrs or {}, secret
+
+    @property
+    def label_html(self) -> Markup:
+        return Markup(escape(gettext(self.label.text)))
+
+    @property
+    def hint(self) -> str | None:
+        return self.hint_text() if callable(self.hint_text) else self.hint_text
+
+    @property
+    def value(self) -> Any:
+        return "" if self.secret else (self.data or "")  # a PIN is never shown again
+
+    @property
+    def error(self) -> str | None:
+        return self.errors[0] if self.errors else None
+
+    @property
+    def first_input(self) -> str:
+        return self.id
+
+
+class PageDateField(PageField):
+    macro = "date"
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        self.data = {p: (formdata.get(f"{self.name}-{p}", "") if formdata else "")
+                     for p in DATE_PARTS}
+
+    @property
+    def value(self) -> Any:
+        return self.data
+
+    @property
+    def first_input(self) -> str:
+        return f"{self.id}-{i18n.DATE_ORDER[i18n.current()][0]}"
+
+
+def _example_date() -> str:
+    """15 March 2024 written in the order of the date boxes on this page."""
+    parts = {"day": "15", "month": "3", "year": "2024"}
+    return gettext("For example %(date)s",
+                   date=" ".join(parts[p] for p in i18n.DATE_ORDER[i18n.current()]))
+
+
+class ResumeForm(FlaskForm):
+    """Carry on with a saved walkthrough: the code, and the child's birth date or a PIN.
+    CSRF is checked for every POST by CSRFProtect, so this form does not do it again."""
+
+    class Meta:
+        csrf = False
+
+    # Labels are translated when shown (label_html); N_ marks them for extraction.
+    code = PageField(N_("Your code"), hint=lambda: gettext(
+        "8 letters and numbers, like KD7M 4PQX"), attrs={
+            "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+            "maxlength": 20, "class": "input-code"})
+    dob = PageDateField(N_("Your child's date of birth"), hint=_example_date)
+    pin = PageField(N_("Or your 4-digit PIN, if you chose one"), secret=True, attrs={
+        "inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 4, "autocomplete": "off",
+        "class": "input-short"})
+
+    def summary(self) -> list[dict]:
+        return [{"href": f"#{f.first_input}", "text": f.error} for f in self if f.error]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import functools
 import time
-from types import SimpleNamespace
 
 import segno
 from flask import (
@@ -24,7 +23,7 @@ from flask import (
 )
 from flask_babel import gettext
 
-from .. import catalog, engine, forms, get_store, i18n, proxy, security, store
+from .. import catalog, display, engine, forms, get_store, i18n, proxy, security, store
 from ..flow import fieldtypes
 from ..flow.fieldtypes import Invalid
 from ..flow.model import Flow
@@ -229,76 +228,70 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
         target = engine.first_unfinished(j, answers) or engine.next_step(j, step_id)
         return redirect(_step_url(flow, target.id) if target
                         else url_for("family.review", flow_id=flow.id), 303)
-    errors: dict[str, Invalid] = {}
     revision = sess["revision"]
     if request.method == "POST":
-        raw = forms.raw_from_form(j.visible_fields(current), request.form)
-        values, errors = engine.read_step(j, current, raw, answers)
+        form = forms.step_form(flow, j, current, answers, formdata=request.form)
+        valid = form.validate()
         switch = request.form.get("switch_lang")
         if switch in i18n.LANGUAGES:
             # The language menu of a step page submits the page: what was typed or chosen
             # and not yet sent comes back in the other language, neither saved nor judged.
-            get_store().keep_draft(sess["id"], step_id, raw, checked=False)
+            get_store().keep_draft(sess["id"], step_id, form.typed(), checked=False)
             return _go(i18n.url_in(switch, _here()))
         if request.form.get("then") == "save":
-            return _go(_save_for_later(sess, flow, step_id, raw, values, errors))
-        if errors:
+            return _go(_save_for_later(sess, flow, step_id, form))
+        if not valid:
             # Post/redirect/get even for mistakes: the phone's Back button then never lands on
             # "Confirm form resubmission". The typed values wait in the database, not in a
             # cookie: they may hold a child's name and ID number.
-            get_store().keep_draft(sess["id"], step_id, raw)
+            get_store().keep_draft(sess["id"], step_id, form.typed())
             return _go(_here())
+        try:
+            get_store().save_answers(
+                sess["id"], form.data,
+                seen_revision=security.whole_number(request.form.get("revision")))
+        except store.Conflict as conflict:
+            # Another phone changed these answers while this page was open: show its values
+            # and say so; pressing Continue again saves what is then on the page.
+            for field_id, value in conflict.changed.items():
+                form.show_saved(field_id, value, Invalid("changed_elsewhere"))
+            revision = conflict.current
         else:
-            try:
-                get_store().save_answers(
-                    sess["id"], values,
-                    seen_revision=security.whole_number(request.form.get("revision")))
-            except store.Conflict as conflict:
-                # Another phone changed these answers while this page was open: show its
-                # values and say so; pressing Continue again saves what is then on the page.
-                for field_id, value in conflict.changed.items():
-                    raw[field_id] = forms.raw_from_answer(flow.field(field_id), value)
-                    errors[field_id] = Invalid("changed_elsewhere")
-                revision = conflict.current
-            else:
-                answers = {**answers, **values}
-                before, j = j, engine.journey(flow, answers)
-                return _go(_after_save(flow, before, j, answers, step_id, back_to_review))
+            answers = {**answers, **form.data}
+            before, j = j, engine.journey(flow, answers)
+            return _go(_after_save(flow, before, j, answers, step_id, back_to_review))
     else:
-        raw = {f.id: forms.raw_from_answer(f, answers.get(f.id)) for f in current.fields}
+        form = forms.step_form(flow, j, current, answers)
         draft = get_store().take_draft(sess["id"], step_id)
         if draft is not None:
-            typed, checked = draft
-            raw = {**raw, **typed}
-            if checked:
-                _values, errors = engine.read_step(j, current, raw, answers)
+            form.show_typed(*draft)
         if sess["last_step"] != step_id:
             get_store().touch(sess["id"], last_step=step_id)
     number, total = engine.progress(j, step_id)
     previous = engine.previous_step(j, step_id)
-    fields = forms.step_fields(flow, j, current, raw, errors)
     return render_template(
-        "family/step.html", flow=flow, step=current, fields=fields, number=number, total=total,
+        "family/step.html", flow=flow, step=current, fields=form.visible(), number=number,
+        total=total,
         back_url=(url_for("family.review", flow_id=flow.id) if back_to_review else
                   _step_url(flow, previous.id) if previous else
                   url_for("family.start", flow_id=flow.id)),
-        summary=forms.summary(fields), revision=revision, action=_here(), lang_form="step-form",
-    ), (422 if errors and request.method == "POST" else 200)
+        summary=form.summary(), revision=revision, action=_here(), lang_form="step-form",
+    ), (422 if form.errors and request.method == "POST" else 200)
 
 
-def _save_for_later(sess: dict, flow: Flow, step_id: str, raw: dict, values: dict,
-                    errors: dict[str, Invalid]) -> str:
+def _save_for_later(sess: dict, flow: Flow, step_id: str, form: forms.StepForm) -> str:
     """"Save and continue later" from a step: save the page's valid answers, keep what was
     typed with a mistake for when the page is opened again; returns the save page's URL."""
-    if values:
+    if form.data:
         try:
-            get_store().save_answers(sess["id"], values)
+            get_store().save_answers(sess["id"], form.data)
         except store.Conflict:  # another phone saved meanwhile: that page will show it
             pass
     # Questions simply not answered yet need no draft: only real mistakes are kept.
-    mistakes = any(not e.code.startswith("required") for e in errors.values())
+    mistakes = any(f.invalid and not f.invalid.code.startswith("required")
+                   for f in form.visible())
     if mistakes:
-        get_store().keep_draft(sess["id"], step_id, raw)
+        get_store().keep_draft(sess["id"], step_id, form.typed())
     get_store().touch(sess["id"], last_step=step_id)
     return url_for("family.save", flow_id=flow.id, **({"unsaved": "1"} if mistakes else {}))
 
@@ -340,10 +333,10 @@ def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
                                          flow.default_language),
                  "official": i18n.official_term(r.field.label, r.field.official,
                                                 flow.default_language),
-                 "value": forms.display(flow, r.field, r.value) or (
+                 "value": display.display(flow, r.field, r.value) or (
                      gettext("None ticked yet") if r.field.type == "checklist" else ""),
-                 "official_value": forms.official_display(flow, r.field, r.value),
-                 "one_line": forms.copied_digit_by_digit(r.field),
+                 "official_value": display.official_display(flow, r.field, r.value),
+                 "one_line": display.copied_digit_by_digit(r.field),
                  "changeable": r.field.is_input}
                 for r in group.rows]
         groups.append({"step": group.step, "rows": rows,
@@ -360,7 +353,7 @@ def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
         return redirect(url_for("family.done", flow_id=flow.id), 303)
     issues = [{"url": _step_url(flow, p.step.id, back_to_review=True),
                "label": i18n.flow_text(p.field.label or p.step.title, flow.default_language),
-               "message": forms.error_text(p.field, p.error, flow)} for p in problems]
+               "message": display.error_text(p.field, p.error, flow)} for p in problems]
     last = j.steps[-1] if j.steps else None
     back_url = _step_url(flow, last.id) if last else url_for("family.start", flow_id=flow.id)
     return render_template("family/review.html", flow=flow, groups=_review_groups(flow, j, answers),
@@ -377,9 +370,9 @@ def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     result = engine.answer_sheet(j, answers)
     sheet = [{"official": r.field.official,
               "label": i18n.flow_text(r.field.label, flow.default_language),
-              "value": forms.display(flow, r.field, r.value),
-              "official_value": forms.official_display(flow, r.field, r.value),
-              "one_line": forms.copied_digit_by_digit(r.field)}
+              "value": display.display(flow, r.field, r.value),
+              "official_value": display.official_display(flow, r.field, r.value),
+              "one_line": display.copied_digit_by_digit(r.field)}
              for r in result.rows]
     checklists = [{"title": i18n.flow_text(r.step.title, flow.default_language),
                    "items": [_sheet_item(flow, c, c.value in (r.value or []))
@@ -438,47 +431,26 @@ def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
     ), (422 if error else 200)
 
 
-def _example_date() -> str:
-    """15 March 2024 written in the order of the date boxes on this page."""
-    parts = {"day": "15", "month": "3", "year": "2024"}
-    return " ".join(parts[p] for p in i18n.DATE_ORDER[i18n.current()])
-
-
-def _resume_page(code_text: str, values: dict, error: str | None = None, status: int = 200):
-    """The resume form, built from the same field views and macros as step pages."""
-    def view(name, label, widget, value, hint=None, attrs=None, err=None):
-        return forms.FieldView(
-            field=SimpleNamespace(id=name), id=f"f-{name}", widget=widget, label=label,
-            official=None, hint=hint, help=None, value=value, error=err, attrs=attrs or {})
-
-    fields = [
-        view("code", gettext("Your code"), "text", code_text,
-             hint=gettext("8 letters and numbers, like KD7M 4PQX"), err=error,
-             attrs={"autocomplete": "off", "autocapitalize": "characters",
-                    "spellcheck": "false", "maxlength": 20, "class": "input-code"}),
-        view("dob", gettext("Your child's date of birth"), "date",
-             {p: values.get(f"dob-{p}", "") for p in ("day", "month", "year")},
-             hint=gettext("For example %(date)s", date=_example_date())),
-        view("pin", gettext("Or your 4-digit PIN, if you chose one"), "text", "",
-             attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 4,
-                    "autocomplete": "off", "class": "input-short"}),
-    ]
-    return render_template("family/resume.html", fields=fields, summary=forms.summary(fields),
+def _resume_page(form: forms.ResumeForm, error: str | None = None, status: int = 200):
+    """The resume form, shown through the same macros as step pages."""
+    if error:
+        form.code.errors = [error]
+    return render_template("family/resume.html", fields=list(form), summary=form.summary(),
                            idle_days=current_app.config["SESSION_IDLE_DAYS"]), status
 
 
 @bp.route("/resume", methods=["GET", "POST"])
 def resume():
-    code_text = request.values.get("code", "")[:40]
+    # The code comes typed (POST) or in the resume link (?code=, what the QR code opens).
+    form = forms.ResumeForm(data={"code": request.args.get("code", "")[:40]})
     if request.method == "GET":
-        return _resume_page(code_text, {})
+        return _resume_page(form)
     after_this_request(security.keep_private)  # the answer shows what was typed
     store = get_store()
     secret = current_app.config["SECRET_KEY"]
-    code = security.normalise_code(code_text)
-    values = {k: request.form.get(k, "") for k in ("dob-day", "dob-month", "dob-year", "pin")}
+    code = security.normalise_code((form.code.data or "")[:40])
     if not code:
-        return _resume_page(code_text, values, gettext(
+        return _resume_page(form, gettext(
             "Enter the code from your saved page, like KD7M 4PQX"), 422)
     lookup = security.resume_lookup(secret, code)
     sess = _fresh(store.session_by_resume(lookup))
@@ -490,13 +462,13 @@ def resume():
         time.time())
     if wait:
         minutes = max(1, (wait + 59) // 60)
-        return _resume_page(code_text, values, gettext(
+        return _resume_page(form, gettext(
             "Too many tries. Wait %(minutes)d minutes, then try again.", minutes=minutes), 429)
-    if sess is not None and _second_fact_matches(sess, values, secret):
+    if sess is not None and _second_fact_matches(sess, form, secret):
         store.forget_attempts(attempt)
         token = security.new_token()
         store.add_token(sess["id"], security.hash_token(token),
-                        {"with": "pin" if values.get("pin") else "birth date"})
+                        {"with": "pin" if (form.pin.data or "").strip() else "birth date"})
         flow = _flow_or_404(sess["flow_id"], sess["flow_version"])
         answers = store.answers(sess["id"])
         j = engine.journey(flow, answers)
@@ -516,11 +488,11 @@ def resume():
     if left == 1:
         message = i18n.join_sentences(
             message, gettext("You have one more try before you have to wait."))
-    return _resume_page(code_text, values, message, 422)
+    return _resume_page(form, message, 422)
 
 
-def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
-    pin = values.get("pin", "").strip()
+def _second_fact_matches(sess: dict, form: forms.ResumeForm, secret: str) -> bool:
+    pin = (form.pin.data or "").strip()
     if pin and sess["pin_hash"]:
         return security.same(security.pin_hash(secret, sess["id"], pin), sess["pin_hash"])
     flow = catalog.get(get_store(), sess["flow_id"], sess["flow_version"])
@@ -530,10 +502,7 @@ def _second_fact_matches(sess: dict, values: dict, secret: str) -> bool:
     if not stored:
         return False
     try:
-        typed = fieldtypes.REGISTRY["date"].parse(
-            flow.field(flow.resume_fact),
-            {"day": values.get("dob-day"), "month": values.get("dob-month"),
-             "year": values.get("dob-year")})
+        typed = fieldtypes.REGISTRY["date"].parse(flow.field(flow.resume_fact), form.dob.data)
     except Invalid:
         return False
     return typed == stored
