@@ -268,13 +268,14 @@ FIELD_CLASSES: dict[str, type[StepField]] = {
 class StepForm(wtforms.Form):
     """The form of one step, bound to a family's journey (which fields and choices show)."""
 
-    journey: Journey
-    step: Step
-    answers: Mapping[str, Any]
-    values: dict[str, Any]
+    # Underscored: a flow's field ids become attribute names of the form too.
+    _journey: Journey
+    _step: Step
+    _answers: Mapping[str, Any]
+    _values: dict[str, Any]
 
     def visible(self) -> list[StepField]:
-        return [self[f.id] for f in self.journey.visible_fields(self.step)]
+        return [self[f.id] for f in self._journey.visible_fields(self._step)]
 
     def typed(self) -> dict[str, Any]:
         """What the visible questions hold, in the shape the registry reads (for a draft)."""
@@ -288,18 +289,18 @@ class StepForm(wtforms.Form):
 
     def validate(self, extra_validators=None) -> bool:
         """Every visible answer through the registry (engine.read_step)."""
-        self.values, errors = engine.read_step(self.journey, self.step, self.typed(),
-                                               self.answers)
+        self._values, errors = engine.read_step(self._journey, self._step, self.typed(),
+                                                self._answers)
         for field in self.visible():
             self.mark(field.name, errors.get(field.name))
-            if field.name in self.values:
-                field.data = self.values[field.name]
+            if field.name in self._values:
+                field.data = self._values[field.name]
         return not errors
 
     def mark(self, field_id: str, invalid: Invalid | None) -> None:
         field = self[field_id]
         field.invalid = invalid
-        field.errors = [display.error_text(field.spec, invalid, self.journey.flow)] \
+        field.errors = [display.error_text(field.spec, invalid, self._journey.flow)] \
             if invalid else []
         for each in self:
             each.page_has_errors = each.page_has_errors or invalid is not None
@@ -322,7 +323,7 @@ class StepForm(wtforms.Form):
     @property
     def data(self) -> dict[str, Any]:
         """The typed answers of the visible questions, once validated."""
-        return dict(getattr(self, "values", {}))
+        return dict(getattr(self, "_values", {}))
 
     def summary(self) -> list[dict]:
         """The error summary's links, in page order."""
@@ -351,7 +352,7 @@ def step_form(flow: Flow, j: Journey, step: Step, answers: Mapping[str, Any],
     saved = {f.id: answers[f.id] for f in step.fields if f.id in answers}
     form = _form_class(flow, step)(formdata=formdata, data=saved,
                                    meta={"locales": [WTFORMS_LOCALES[i18n.current()]]})
-    form.journey, form.step, form.answers = j, step, answers
+    form._journey, form._step, form._answers = j, step, answers
     for field in form:
         field.journey = j
     return form

@@ -87,6 +87,11 @@ TYPE_KEYS = {
 }
 # Page names under /f/<flow>/ that a step id would hide.
 RESERVED_STEP_IDS = {"review", "done", "save", "delete", "deleted", "sync", "sheet"}
+# Names a step's form keeps for itself (wizard/forms.py: a field id becomes an attribute of
+# the form; a test keeps this list in step with the form).
+RESERVED_FIELD_IDS = {"data", "errors", "mark", "meta", "populate_obj", "post_process",
+                      "process", "show_saved", "show_typed", "summary", "typed", "validate",
+                      "visible", "form_errors"}
 COMMON_KEYS = {"id", "type", "label", "official", "hint", "help", "required", "required_message",
                "show_if"}
 
@@ -681,6 +686,10 @@ class _Checker:
                 fpath = f"{spath}.fields[{fi}]" if fi is not None else spath
                 if not isinstance(fid, str):
                     continue
+                if fid in RESERVED_FIELD_IDS:
+                    self.error(f"{fpath}.id" if fi is not None else f"{spath}.id",
+                               f"'{fid}' is a name the wizard keeps for itself (reserved: "
+                               f"{', '.join(sorted(RESERVED_FIELD_IDS))}); choose another id")
                 if fid in seen_fields:
                     self.error(f"{fpath}.id" if fi is not None else f"{spath}.id",
                                f"duplicate field id '{fid}' (also at {seen_fields[fid]}); "
