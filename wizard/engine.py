@@ -252,6 +252,11 @@ def read_step(
             value = fieldtypes.read(field, raw.get(field.id), merged, j.today)
             if fieldtypes.is_empty(value) and field.required:
                 raise Invalid(fieldtypes.REGISTRY[field.type].empty_code)
+            if field.choices and not fieldtypes.is_empty(value):
+                # Only the choices shown for these answers: a hidden one was never offered.
+                shown = {c.value for c in j.choices(field)}
+                if any(v not in shown for v in (value if isinstance(value, list) else [value])):
+                    raise Invalid("not_a_choice")
             warning = fieldtypes.script_warning(field, value)
             if warning and raw.get(confirm_key(field)) != "yes":
                 raise Invalid(warning)

@@ -59,3 +59,14 @@ def test_check_json_takes_iso_dates_lists_and_booleans(app, kindergarten):
         values, problems = forms.check_json(
             kindergarten, j, kindergarten.step("child-birth"), {"child_dob": "2024-02-29"}, {})
         assert not problems and values["child_dob"] == "2024-02-29"
+
+
+def test_a_choice_that_is_not_shown_is_refused(app, kindergarten):
+    # Passports are on the checklist only for foreign families.
+    answers = {"child_dob": "2024-01-01", "hukou": "shanghai"}
+    j = engine.journey(kindergarten, answers)
+    with app.test_request_context("/?lang=en"):
+        _values, problems = forms.check_json(
+            kindergarten, j, kindergarten.step("documents"), {"documents": ["passports"]},
+            answers)
+    assert problems["documents"]["code"] == "not_a_choice"
