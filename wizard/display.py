@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from flask_babel import format_date, format_decimal, gettext
+from flask_babel import format_decimal, gettext
 
 from . import i18n
 from .flow import fieldtypes
@@ -21,7 +21,7 @@ def error_text(f: Field, error: Invalid, flow: Flow) -> str:
     own = error.flow_message(f)
     if own:
         return i18n.plain(own, flow.default_language)
-    params = {k: (format_date(v, "long") if isinstance(v, datetime.date) else v)
+    params = {k: (i18n.format_date(v, "long") if isinstance(v, datetime.date) else v)
               for k, v in error.params.items()}
     return gettext(error.default_message()).format(**params)
 
@@ -31,7 +31,7 @@ def display(flow: Flow, f: Field, value: Any) -> str:
     if fieldtypes.is_empty(value):
         return ""
     if f.type == "date":
-        return format_date(datetime.date.fromisoformat(value), "long")
+        return i18n.format_date(datetime.date.fromisoformat(value), "long")
     if f.type == "yes_no":
         return gettext("Yes") if value else gettext("No")
     if f.type in ("choice",):

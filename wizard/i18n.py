@@ -9,7 +9,10 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import g, request
+import re
+
 from flask_babel import Babel, get_locale
+from flask_babel import format_date as _babel_format_date
 from markupsafe import Markup
 
 from .flow import markdown
@@ -70,6 +73,7 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=current)  # Babel knows our codes as they are
     # A global, not a context variable: imported form macros see globals only.
     app.jinja_env.globals["date_order"] = lambda: DATE_ORDER[current()]
+    app.jinja_env.filters["dateformat"] = format_date
 
     @app.after_request
     def remember_language(response):
@@ -142,6 +146,16 @@ def official_term(label: Text | None, official: str | None,
 def plain(text: Text | None, default_lang: str = DEFAULT) -> str:
     """A flow text as plain str (for attributes and messages)."""
     return pick(text, current(), default_lang)[0]
+
+
+# Babel writes Uyghur dates as "22-ئاپرېل": a number and its suffix joined by a hyphen, which
+# a narrow screen may break at. U+2011 is a hyphen that never breaks.
+_NUMBER_SUFFIX = re.compile(r"(?<=[0-9])-(?=[^\W\d_])")
+
+
+def format_date(day, fmt: str = "long") -> str:
+    """A date in the page's language, its numbers never parted from their suffixes."""
+    return _NUMBER_SUFFIX.sub("\u2011", _babel_format_date(day, fmt))
 
 
 def join_list(items) -> str:

@@ -572,6 +572,16 @@ def chinese_punctuation_problems(html: str) -> list[str]:
     return found
 
 
+# A number and its Uyghur suffix joined by an ASCII hyphen ("5-قەدەم") may part at a line end;
+# U+2011 (a non-breaking hyphen) keeps them together.
+UYGHUR_HYPHEN = re.compile("[0-9]-(?=[\u0600-\u06ff])")
+
+
+def uyghur_hyphen_problems(html: str) -> list[str]:
+    return [repr(node[max(0, m.start() - 12):m.end() + 12].strip())
+            for node in text_nodes(html) for m in UYGHUR_HYPHEN.finditer(node)]
+
+
 # Elements whose text is a question, a choice or an answer-sheet row of the flow.
 _LABELLED = re.compile(
     r'<(legend|label) class="(legend|label|radios-label|checkboxes-label)"[^>]*>(.*?)</\1>', re.S)
@@ -602,9 +612,9 @@ def strip(html: str) -> str:
 
 def test_every_page_names_the_official_terms_and_writes_chinese_punctuation(every_page):
     """Every question, choice and answer-sheet row shows its official Chinese term (English
-    and Uyghur pages; the answer sheet's official headings in all four languages), and the
-    Chinese pages use Chinese punctuation: no ASCII comma or colon between Chinese words, no
-    space after a Chinese full stop or comma."""
+    and Uyghur pages; the answer sheet's official headings in all four languages), the
+    Chinese pages use Chinese punctuation (no ASCII comma or colon between Chinese words, no
+    space after a Chinese full stop or comma), and no Uyghur number parts from its suffix."""
     _paths, pages = every_page
     problems: dict[str, set[str]] = {}
     checked = 0
@@ -614,6 +624,9 @@ def test_every_page_names_the_official_terms_and_writes_chinese_punctuation(ever
             found = official_term_problems(item)
             if lang in ("zh_Hans", "zh_Hant"):
                 found += [f"punctuation: {p}" for p in chinese_punctuation_problems(item.html)]
+            if lang == "ug":
+                found += [f"a number split from its suffix at a line end: {p}"
+                          for p in uyghur_hyphen_problems(item.html)]
             for problem in found:
                 problems.setdefault(problem, set()).add(f"{lang} {item.name}")
     print(f"[every branch] texts of {checked} distinct pages checked")
