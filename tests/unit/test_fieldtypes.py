@@ -332,3 +332,17 @@ def test_every_message_code_has_a_default_sentence():
     for codes in fieldtypes.OVERRIDES.values():
         for c in codes:
             assert c in fieldtypes.MESSAGES
+
+
+def test_a_pattern_that_would_take_exponential_time_is_stopped():
+    import time
+
+    from wizard.flow.model import Field
+
+    field = Field(id="code", type="text", path="", label={"en": "Code"}, pattern="(a+)+$")
+    started = time.perf_counter()
+    with pytest.raises(Invalid) as refused:
+        read(field, "a" * 1990 + "!", {}, TODAY)
+    assert refused.value.code == "pattern"
+    assert time.perf_counter() - started < 3  # Python's re would not finish
+    assert read(field, "aaaa", {}, TODAY) == "aaaa"

@@ -9,11 +9,14 @@ Babel extracts them) unless the flow gives its own message for that rule.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
+
+import regex
 
 from .model import Field, Text
 
@@ -236,9 +239,27 @@ def _check_length(field: Field, value: Any, answers, today) -> None:
         raise Invalid("too_short", min=field.min_length)
 
 
+# An author's pattern runs against every answer to its field. Some patterns take exponential
+# time on some answers ("(a+)+$" on "aaaa…!"): Python's re cannot be stopped, so a flow file
+# could hang a server thread. The regex module (same syntax) stops after this many seconds.
+PATTERN_TIMEOUT = 0.1
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """Whether the whole answer matches the flow's pattern. One the pattern cannot judge in
+    PATTERN_TIMEOUT does not, and the log says so: the flow's pattern needs mending."""
+    try:
+        return regex.fullmatch(pattern, value, timeout=PATTERN_TIMEOUT) is not None
+    except TimeoutError:
+        logging.getLogger(__name__).warning(
+            "pattern %r took over %ss on an answer of %d characters: simplify it",
+            pattern[:80], PATTERN_TIMEOUT, len(value))
+        return False
+
+
 def _check_text(field: Field, value: str, answers, today) -> None:
     _check_length(field, value, answers, today)
-    if field.pattern and not re.fullmatch(field.pattern, value):
+    if field.pattern and not _matches(field.pattern, value):
         raise Invalid("pattern")
 
 

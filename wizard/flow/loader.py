@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
+import regex
 import yaml
 
 from . import conditions, markdown
@@ -795,8 +796,8 @@ class _Checker:
                        same_step={}, step_index=step_index, own=fld.get("id"))
         if isinstance(fld.get("pattern"), str):
             try:
-                re.compile(fld["pattern"])
-            except re.error as exc:
+                regex.compile(fld["pattern"])  # what answers are matched with (fieldtypes)
+            except (regex.error, RecursionError, OverflowError, ValueError) as exc:
                 self.error(f"{path}.pattern", f"not a valid regular expression ({exc})")
         for bound in ("min", "max"):
             value = fld.get(bound)
