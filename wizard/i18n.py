@@ -6,11 +6,10 @@ browser's Accept-Language, then Simplified Chinese.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import g, request
-import re
-
 from flask_babel import Babel, get_locale
 from flask_babel import format_date as _babel_format_date
 from markupsafe import Markup
