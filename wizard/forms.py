@@ -330,6 +330,11 @@ class StepForm(wtforms.Form):
         return [{"href": f"#{f.first_input}", "text": f.error} for f in self.visible()
                 if f.error]
 
+    def has_mistakes(self) -> bool:
+        """An answer typed wrong (not merely a question not answered yet)."""
+        return any(f.invalid and not f.invalid.code.startswith("required")
+                   for f in self.visible())
+
 
 _classes: dict[tuple[str, int, str], type[StepForm]] = {}
 _lock = threading.Lock()

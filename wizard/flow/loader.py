@@ -90,9 +90,9 @@ TYPE_KEYS = {
 RESERVED_STEP_IDS = {"review", "done", "save", "delete", "deleted", "sync", "sheet"}
 # Names a step's form keeps for itself (wizard/forms.py: a field id becomes an attribute of
 # the form; a test keeps this list in step with the form).
-RESERVED_FIELD_IDS = {"data", "errors", "mark", "meta", "populate_obj", "post_process",
-                      "process", "show_saved", "show_typed", "summary", "typed", "validate",
-                      "visible", "form_errors"}
+RESERVED_FIELD_IDS = {"data", "errors", "form_errors", "has_mistakes", "mark", "meta",
+                      "populate_obj", "post_process", "process", "show_saved", "show_typed",
+                      "summary", "typed", "validate", "visible"}
 COMMON_KEYS = {"id", "type", "label", "official", "hint", "help", "required", "required_message",
                "show_if"}
 

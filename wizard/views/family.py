@@ -288,8 +288,7 @@ def _save_for_later(sess: dict, flow: Flow, step_id: str, form: forms.StepForm) 
         except store.Conflict:  # another phone saved meanwhile: that page will show it
             pass
     # Questions simply not answered yet need no draft: only real mistakes are kept.
-    mistakes = any(f.invalid and not f.invalid.code.startswith("required")
-                   for f in form.visible())
+    mistakes = form.has_mistakes()
     if mistakes:
         get_store().keep_draft(sess["id"], step_id, form.typed())
     get_store().touch(sess["id"], last_step=step_id)
