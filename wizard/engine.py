@@ -134,8 +134,8 @@ def previous_step(j: Journey, step_id: str) -> Step | None:
 
 
 def progress(j: Journey, step_id: str) -> tuple[int, int]:
-    """("step n of at most m"): n counts visible steps up to this one; m adds every later step
-    that could still be shown.
+    """("step n of m"): n counts visible steps up to this one; m adds every later step that
+    could still be shown.
 
     A later step is left out only once its condition is settled: every answer it reads
     belongs to a step before this one (this page's own answers are still being given), so

@@ -302,8 +302,9 @@ class StepForm(wtforms.Form):
         field.invalid = invalid
         field.errors = [display.error_text(field.spec, invalid, self._journey.flow)] \
             if invalid else []
-        for each in self:
-            each.page_has_errors = each.page_has_errors or invalid is not None
+        if invalid is not None:  # a calculated value hides while the page shows mistakes
+            for each in self:
+                each.page_has_errors = True
 
     def show_typed(self, raw: Mapping[str, Any], check: bool) -> None:
         """Show what was typed earlier (a draft), with its mistakes when `check`."""

@@ -94,12 +94,17 @@ def delete_answers(family: Family) -> None:
 # ------------------------------------------------------------------ gunicorn facing the phone
 
 
-def test_whole_journey_over_https_with_gunicorn_alone(gunicorn_https, new_context):
-    origin = gunicorn_https.url
+def https_phone(new_context, origin: str):
+    """A phone on the site over HTTPS (the throwaway certificate accepted), recording every
+    response: (context, page, responses, family)."""
     context = new_context(ignore_https_errors=True)
     page = context.new_page()
-    responses = Responses(page, origin)
-    family = Family(page, origin)
+    return context, page, Responses(page, origin), Family(page, origin)
+
+
+def test_whole_journey_over_https_with_gunicorn_alone(gunicorn_https, new_context):
+    origin = gunicorn_https.url
+    context, page, responses, family = https_phone(new_context, origin)
 
     def story():
         start(family, responses)
@@ -129,10 +134,7 @@ def test_whole_journey_over_https_with_gunicorn_alone(gunicorn_https, new_contex
 
 def test_journey_through_nginx_over_https(nginx_proxy, new_context):
     origin = nginx_proxy.url
-    context = new_context(ignore_https_errors=True)
-    page = context.new_page()
-    responses = Responses(page, origin)
-    family = Family(page, origin)
+    context, page, responses, family = https_phone(new_context, origin)
 
     def story():
         start(family, responses)

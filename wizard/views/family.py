@@ -123,10 +123,6 @@ def _step_url(flow: Flow, step_id: str, back_to_review: bool = False) -> str:
                    **({"return": "review"} if back_to_review else {}))
 
 
-def _days_left(flow: Flow) -> int | None:
-    return engine.days_left(flow)
-
-
 def _item(flow: Flow, choice, **extra) -> dict:
     """A checklist item as pages show it: label, and the official term where it helps."""
     return {"label": i18n.flow_text(choice.label, flow.default_language),
@@ -165,7 +161,7 @@ def text_size():
 @bp.get("/")
 def home():
     flows = catalog.published(get_store())
-    return render_template("family/home.html", flows=[(f, _days_left(f)) for f in flows])
+    return render_template("family/home.html", flows=[(f, engine.days_left(f)) for f in flows])
 
 
 @bp.get("/f/<flow_id>/")
@@ -176,7 +172,7 @@ def start(flow_id: str):
     if sess is not None and sess["status"] in ("active", "completed"):
         carry_on = (_step_url(flow, sess["last_step"]) if sess["last_step"]
                     else url_for("family.review", flow_id=flow.id))
-    return render_template("family/start.html", flow=flow, days_left=_days_left(flow),
+    return render_template("family/start.html", flow=flow, days_left=engine.days_left(flow),
                            documents=_documents(flow), carry_on=carry_on, error=None,
                            consent_version=CONSENT_VERSION)
 
@@ -186,7 +182,7 @@ def begin(flow_id: str):
     flow = _flow_or_404(flow_id)
     if request.form.get("consent") != "yes":
         return render_template(
-            "family/start.html", flow=flow, days_left=_days_left(flow),
+            "family/start.html", flow=flow, days_left=engine.days_left(flow),
             documents=_documents(flow), carry_on=None, consent_version=CONSENT_VERSION,
             error=gettext("Tick the box to agree, so that we can save your answers")), 200
     earlier = _fresh(_session(flow_id))
@@ -231,13 +227,13 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
     revision = sess["revision"]
     if request.method == "POST":
         form = forms.step_form(flow, j, current, answers, formdata=request.form)
-        valid = form.validate()
         switch = request.form.get("switch_lang")
         if switch in i18n.LANGUAGES:
             # The language menu of a step page submits the page: what was typed or chosen
             # and not yet sent comes back in the other language, neither saved nor judged.
             get_store().keep_draft(sess["id"], step_id, form.typed(), checked=False)
             return _go(i18n.url_in(switch, _here()))
+        valid = form.validate()
         if request.form.get("then") == "save":
             return _go(_save_for_later(sess, flow, step_id, form))
         if not valid:
@@ -381,7 +377,7 @@ def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
                    "body": i18n.flow_markdown(s.body, flow.default_language)}
                   for s in result.next_steps]
     return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
-                           next_steps=next_steps, days_left=_days_left(flow),
+                           next_steps=next_steps, days_left=engine.days_left(flow),
                            idle_days=current_app.config["SESSION_IDLE_DAYS"])
 
 
