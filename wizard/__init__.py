@@ -98,11 +98,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
 
-    from .views import family, system
+    from .views import api, family, offline, system
 
     i18n.init_app(app)
     app.register_blueprint(system.bp)
     app.register_blueprint(family.bp)
+    app.register_blueprint(offline.bp)
+    # The sync API is replayed from a queue, perhaps days after its page was loaded: a CSRF
+    # token would have expired. It is protected by SameSite cookies, the Origin and
+    # Sec-Fetch-Site checks of _guard and a custom header (see views/api.py).
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
     app.after_request(security.add_headers)
 
     # Static files: versioned URLs (?v=content hash) are cached for a year.

@@ -6,7 +6,6 @@ off this is the whole product.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import time
 
@@ -23,7 +22,18 @@ from flask import (
 )
 from flask_babel import gettext
 
-from .. import catalog, display, engine, forms, get_store, i18n, proxy, security, store
+from .. import (
+    catalog,
+    display,
+    engine,
+    forms,
+    get_store,
+    i18n,
+    proxy,
+    security,
+    sessions,
+    store,
+)
 from ..flow import fieldtypes
 from ..flow.fieldtypes import Invalid
 from ..flow.model import Flow
@@ -45,44 +55,10 @@ def _flow_or_404(flow_id: str, version: int | None = None) -> Flow:
     return flow
 
 
-def _cookie(flow_id: str) -> str:
-    return security.COOKIE_PREFIX + flow_id
-
-
-def _set_token(response, flow_id: str, token: str) -> None:
-    response.set_cookie(
-        _cookie(flow_id), token, max_age=current_app.config["SESSION_IDLE_DAYS"] * 86400,
-        httponly=True, samesite="Lax", secure=request.is_secure, path="/")
-
-
-def _session(flow_id: str) -> dict | None:
-    """This device's session for the flow (any status), or None."""
-    token = request.cookies.get(_cookie(flow_id))
-    if not token or len(token) > 100:
-        return None
-    row = get_store().session_by_token(security.hash_token(token))
-    return row if row and row["flow_id"] == flow_id else None
-
-
-def _idle_limit() -> str:
-    days = current_app.config["SESSION_IDLE_DAYS"]
-    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
-    return cutoff.isoformat(timespec="seconds")
-
-
-def _fresh(sess: dict | None) -> dict | None:
-    """The session as it stands now: one idle too long is erased (and says so) on first touch."""
-    if sess is not None and sess["status"] in ("active", "completed") \
-            and sess["updated_at"] < _idle_limit():
-        get_store().expire_idle(_idle_limit(), sess["id"])
-        sess = get_store().session(sess["id"])
-    return sess
-
-
 def _active(flow_id: str):
     """(session, flow, answers, journey) for an active session, or a response explaining why
     there is none (never started, expired, deleted)."""
-    sess = _fresh(_session(flow_id))
+    sess = sessions.current(flow_id)
     if sess is None or sess["status"] in ("deleted", "expired"):
         flow = _flow_or_404(flow_id)
         reason = sess["status"] if sess else "missing"
@@ -90,15 +66,15 @@ def _active(flow_id: str):
                                      days=current_app.config["SESSION_IDLE_DAYS"]), 200
     flow = _flow_or_404(flow_id, sess["flow_version"])
     answers = get_store().answers(sess["id"])
-    token = request.cookies[_cookie(flow_id)]
+    token = sessions.token(flow_id)
 
     @after_this_request
     def keep_cookie(response):
         # The cookie lasts SESSION_IDLE_DAYS from the last visit, not from the first one
         # (unless the view itself set or removed it, as "Delete my answers" does).
-        name = _cookie(flow_id) + "="
+        name = sessions.cookie_name(flow_id) + "="
         if not any(c.startswith(name) for c in response.headers.getlist("Set-Cookie")):
-            _set_token(response, flow_id, token)
+            sessions.set_token(response, flow_id, token)
         return response
 
     return (sess, flow, answers, engine.journey(flow, answers)), None, None
@@ -167,7 +143,7 @@ def home():
 @bp.get("/f/<flow_id>/")
 def start(flow_id: str):
     flow = _flow_or_404(flow_id)
-    sess = _fresh(_session(flow_id))
+    sess = sessions.current(flow_id)
     carry_on = None
     if sess is not None and sess["status"] in ("active", "completed"):
         carry_on = (_step_url(flow, sess["last_step"]) if sess["last_step"]
@@ -185,7 +161,7 @@ def begin(flow_id: str):
             "family/start.html", flow=flow, days_left=engine.days_left(flow),
             documents=_documents(flow), carry_on=None, consent_version=CONSENT_VERSION,
             error=gettext("Tick the box to agree, so that we can save your answers")), 200
-    earlier = _fresh(_session(flow_id))
+    earlier = sessions.current(flow_id)
     if earlier is not None and earlier["status"] in ("active", "completed") \
             and request.form.get("replace") != "yes":
         # Starting again replaces the answers on this phone: say so, and give the code that
@@ -205,7 +181,7 @@ def begin(flow_id: str):
             secret, security.resume_code(secret, salt)),
         consent_version=CONSENT_VERSION)
     response = redirect(_step_url(flow, flow.steps[0].id), 303)
-    _set_token(response, flow.id, token)
+    sessions.set_token(response, flow.id, token)
     return response
 
 
@@ -387,7 +363,7 @@ def delete(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey):
     if request.method == "POST":
         get_store().delete_session(sess["id"])
         response = redirect(url_for("family.deleted", flow_id=flow.id), 303)
-        response.delete_cookie(_cookie(flow.id), path="/")
+        response.delete_cookie(sessions.cookie_name(flow.id), path="/")
         return response
     return render_template("family/delete.html", flow=flow)
 
@@ -448,7 +424,7 @@ def resume():
         return _resume_page(form, gettext(
             "Enter the code from your saved page, like KD7M 4PQX"), 422)
     lookup = security.resume_lookup(secret, code)
-    sess = _fresh(store.session_by_resume(lookup))
+    sess = sessions.fresh(store.session_by_resume(lookup))
     if sess is not None and sess["status"] not in ("active", "completed"):
         sess = None  # a deleted or expired session's code answers as an unknown one does
     # Counted before it is judged (see Store.claim_attempt); a success is forgotten below.
@@ -474,7 +450,7 @@ def resume():
             target = unfinished.id if unfinished else None
         response = redirect(_step_url(flow, target) if target
                             else url_for("family.review", flow_id=flow.id), 303)
-        _set_token(response, flow.id, token)
+        sessions.set_token(response, flow.id, token)
         return response
     message = gettext(
         "The code and the date of birth (or PIN) do not match. Check both and try again. "

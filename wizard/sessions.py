@@ -1,0 +1,58 @@
+"""A family's session on this device: its cookie, and the session it opens.
+
+Shared by the family's pages (views/family.py) and the sync API (views/api.py): both find the
+session from the same cookie, keep it alive the same way and expire it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from flask import current_app, request
+
+from . import get_store, security
+
+
+def cookie_name(flow_id: str) -> str:
+    return security.COOKIE_PREFIX + flow_id
+
+
+def set_token(response, flow_id: str, token: str) -> None:
+    """Give this device the session's token (httponly, SameSite=Lax, Secure under HTTPS)."""
+    response.set_cookie(
+        cookie_name(flow_id), token, max_age=current_app.config["SESSION_IDLE_DAYS"] * 86400,
+        httponly=True, samesite="Lax", secure=request.is_secure, path="/")
+
+
+def token(flow_id: str) -> str | None:
+    value = request.cookies.get(cookie_name(flow_id))
+    return value if value and len(value) <= 100 else None
+
+
+def from_cookie(flow_id: str) -> dict | None:
+    """This device's session for the flow (any status), or None."""
+    value = token(flow_id)
+    if not value:
+        return None
+    row = get_store().session_by_token(security.hash_token(value))
+    return row if row and row["flow_id"] == flow_id else None
+
+
+def idle_limit() -> str:
+    days = current_app.config["SESSION_IDLE_DAYS"]
+    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return cutoff.isoformat(timespec="seconds")
+
+
+def fresh(sess: dict | None) -> dict | None:
+    """The session as it stands now: one idle too long is erased (and says so) on first touch."""
+    if sess is not None and sess["status"] in ("active", "completed") \
+            and sess["updated_at"] < idle_limit():
+        get_store().expire_idle(idle_limit(), sess["id"])
+        sess = get_store().session(sess["id"])
+    return sess
+
+
+def current(flow_id: str) -> dict | None:
+    """This device's session as it stands now (any status), or None."""
+    return fresh(from_cookie(flow_id))
