@@ -12,6 +12,10 @@ from flask import current_app, request
 
 from . import get_store, security
 
+# The consent text is versioned: the version each family agreed to is stored with its session.
+# Change the text in templates/family/consent_<version>.html and bump this.
+CONSENT_VERSION = "v1"
+
 
 def cookie_name(flow_id: str) -> str:
     return security.COOKIE_PREFIX + flow_id
@@ -22,6 +26,21 @@ def set_token(response, flow_id: str, token: str) -> None:
     response.set_cookie(
         cookie_name(flow_id), token, max_age=current_app.config["SESSION_IDLE_DAYS"] * 86400,
         httponly=True, samesite="Lax", secure=request.is_secure, path="/")
+
+
+def create(flow, locale: str, consent_version: str, **extra) -> str:
+    """A new session on this flow version for this device (the start page, or the sync API
+    for a flow started offline); returns the device's token for set_token. `extra` goes to
+    Store.create_session (an offline start's hashed id and the phone's claimed time)."""
+    new = security.new_token()
+    salt = security.new_salt()
+    secret = current_app.config["SECRET_KEY"]
+    get_store().create_session(
+        security.hash_token(new), flow.id, flow.version, locale,
+        resume_salt=salt, resume_hash=security.resume_lookup(
+            secret, security.resume_code(secret, salt)),
+        consent_version=consent_version, **extra)
+    return new
 
 
 def token(flow_id: str) -> str | None:

@@ -106,6 +106,30 @@ def m002_drafts(db: Database) -> None:
     db.execute("CREATE INDEX session_tokens_session ON session_tokens (session_id)")
 
 
+@migrations()
+def m003_sync(db: Database) -> None:
+    # A flow started offline: the phone's start id (hashed, so a copy of the database cannot
+    # be used to claim the session) makes a retried start find the session it already made;
+    # the phone's clock at consent is kept as claimed, never as consent_at (the server's).
+    db.execute("ALTER TABLE sessions ADD COLUMN started_offline INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE sessions ADD COLUMN consent_claimed_at TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN start_hash TEXT")
+    # NULLs are distinct in a unique index: sessions started online have none.
+    db.execute("CREATE UNIQUE INDEX sessions_start ON sessions (flow_id, start_hash)")
+    # Every change a phone replayed, with what came of it: a change seen again (a retry after
+    # a dropped response, a queue sent twice) gets the same answer and changes nothing.
+    db.execute("""
+        CREATE TABLE sync_changes (
+            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            change_id TEXT NOT NULL,         -- made by the phone
+            step_id TEXT NOT NULL,
+            result TEXT NOT NULL,            -- JSON: what the phone was told
+            claimed_at TEXT,                 -- the phone's clock, as claimed: a record only
+            received_at TEXT NOT NULL,       -- the server's clock
+            PRIMARY KEY (session_id, change_id)
+        )""")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -246,17 +270,30 @@ class Store:
     # ------------------------------------------------------------ sessions and answers
 
     def create_session(self, token_hash: str, flow_id: str, version: int, locale: str, *,
-                       resume_salt: str, resume_hash: str, consent_version: str) -> int:
+                       resume_salt: str, resume_hash: str, consent_version: str,
+                       start_hash: str | None = None, consent_claimed_at: str | None = None,
+                       started_offline: bool = False) -> int:
+        """A new session with this device's token; returns its id.
+
+        With start_hash (a flow started offline, see the sync API): if a session was already
+        made from that start (the phone retried after the answer was lost), this device's
+        token is added to it instead, so one start never makes two sessions."""
         stamp = now()
         with self.write():
-            cursor = self.db.execute(
-                "INSERT INTO sessions (flow_id, flow_version, locale, resume_salt, resume_hash, "
-                "consent_version, consent_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (flow_id, version, locale, resume_salt, resume_hash, consent_version, stamp,
-                 stamp, stamp),
-            )
-            session_id = cursor.lastrowid
+            found = None if start_hash is None else self._one(
+                "SELECT id FROM sessions WHERE flow_id = ? AND start_hash = ?",
+                (flow_id, start_hash))
+            if found is not None:
+                session_id = found["id"]
+            else:
+                session_id = self.db.execute(
+                    "INSERT INTO sessions (flow_id, flow_version, locale, resume_salt, "
+                    "resume_hash, consent_version, consent_at, consent_claimed_at, "
+                    "started_offline, start_hash, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (flow_id, version, locale, resume_salt, resume_hash, consent_version, stamp,
+                     consent_claimed_at, int(started_offline), start_hash, stamp, stamp),
+                ).lastrowid
             self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
                             "VALUES (?, ?, ?)", (token_hash, session_id, stamp))
         return session_id
@@ -269,6 +306,11 @@ class Store:
             self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
                             "VALUES (?, ?, ?)", (token_hash, session_id, now()))
             self._audit("resume", "new-device", session_id, detail or {})
+
+    def remove_token(self, token_hash: str) -> None:
+        """One device lets go of a session ("Forget this phone"); the others keep theirs."""
+        with self.write():
+            self.db.execute("DELETE FROM session_tokens WHERE token_hash = ?", (token_hash,))
 
     def session(self, session_id: int) -> dict | None:
         return self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -311,9 +353,12 @@ class Store:
         return len(ids)
 
     def _erase(self, session_id: int) -> None:
-        """What a family entered, gone: answers, a page's unsaved input, the PIN."""
+        """What a family entered, gone: answers, a page's unsaved input, replayed changes, the
+        PIN."""
         self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
         self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
+        # A replayed change's result can hold answers (both sides of a conflict).
+        self.db.execute("DELETE FROM sync_changes WHERE session_id = ?", (session_id,))
         self.db.execute("UPDATE sessions SET pin_hash = NULL WHERE id = ?", (session_id,))
 
     def purge(self, idle_before: str, at: float) -> dict[str, int]:
@@ -426,36 +471,111 @@ class Store:
         Conflict if another save since then, e.g. from the volunteer's phone, changed one of
         these answers to something else: the person is shown it instead of overwriting it.
         """
-        stamp = now()
         with self.write():
-            row = self._one("SELECT revision, status FROM sessions WHERE id = ?", (session_id,))
-            if row is None or row["status"] == "deleted":
-                raise LookupError(f"no session {session_id}")
-            if seen_revision is not None and values:
-                marks = ", ".join("?" * len(values))
-                changed = {
-                    r["field_id"]: json.loads(r["value"])
-                    for r in self.db.query(
-                        f"SELECT field_id, value FROM answers WHERE session_id = ? "
-                        f"AND revision > ? AND field_id IN ({marks})",
-                        (session_id, seen_revision, *values))
-                    if json.loads(r["value"]) != values[r["field_id"]]
-                }
-                if changed:
-                    raise Conflict(row["revision"], changed)
-            revision = row["revision"] + 1
-            for field_id, value in values.items():
-                self.db.execute(
-                    "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
-                    "entered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, field_id) "
-                    "DO UPDATE SET value = excluded.value, revision = excluded.revision, "
-                    "entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-                    (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
-                     entered_by, stamp),
-                )
-            self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
-                            (revision, stamp, session_id))
+            return self._save(session_id, values, entered_by, seen_revision)
+
+    def _save(self, session_id: int, values: Mapping[str, Any], entered_by: str,
+              seen_revision: int | None) -> int:
+        """save_answers inside a write transaction the caller holds (shared with
+        apply_change, which records the change in the same transaction)."""
+        stamp = now()
+        row = self._one("SELECT revision, status FROM sessions WHERE id = ?", (session_id,))
+        # An expired session's answers were erased: a late save must not bring some back.
+        if row is None or row["status"] in ("deleted", "expired"):
+            raise LookupError(f"no session {session_id}")
+        if seen_revision is not None and values:
+            marks = ", ".join("?" * len(values))
+            changed = {
+                r["field_id"]: json.loads(r["value"])
+                for r in self.db.query(
+                    f"SELECT field_id, value FROM answers WHERE session_id = ? "
+                    f"AND revision > ? AND field_id IN ({marks})",
+                    (session_id, seen_revision, *values))
+                if json.loads(r["value"]) != values[r["field_id"]]
+            }
+            if changed:
+                raise Conflict(row["revision"], changed)
+        revision = row["revision"] + 1
+        for field_id, value in values.items():
+            self.db.execute(
+                "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
+                "entered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, field_id) "
+                "DO UPDATE SET value = excluded.value, revision = excluded.revision, "
+                "entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
+                 entered_by, stamp),
+            )
+        self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
+                        (revision, stamp, session_id))
         return revision
+
+    # ------------------------------------------------------------ replayed changes (sync API)
+
+    def _recorded(self, session_id: int, change_id: str) -> dict | None:
+        row = self._one("SELECT result FROM sync_changes WHERE session_id = ? AND change_id = ?",
+                        (session_id, change_id))
+        return None if row is None else {**json.loads(row["result"]), "replayed": True}
+
+    def _record(self, session_id: int, change_id: str, step_id: str, result: Mapping,
+                claimed_at: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO sync_changes (session_id, change_id, step_id, result, claimed_at, "
+            "received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, change_id, step_id, json.dumps(dict(result), ensure_ascii=False),
+             claimed_at, now()))
+
+    def change_result(self, session_id: int, change_id: str) -> dict | None:
+        """What a change seen before came to (with "replayed": true), or None."""
+        return self._recorded(session_id, change_id)
+
+    def record_change(self, session_id: int, change_id: str, step_id: str, result: Mapping,
+                      claimed_at: str | None = None) -> dict:
+        """Record a change that saved nothing (refused, skipped, in conflict). Returns
+        `result`, or, when the same change was recorded meanwhile (the phone sent its queue
+        twice at once), what that one came to."""
+        with self.write():
+            earlier = self._recorded(session_id, change_id)
+            if earlier is not None:
+                return earlier
+            self._record(session_id, change_id, step_id, result, claimed_at)
+        return dict(result)
+
+    def apply_change(self, session_id: int, change_id: str, step_id: str,
+                     values: Mapping[str, Any], seen_revision: int | None,
+                     claimed_at: str | None = None, extra: Mapping | None = None,
+                     entered_by: str = "family") -> dict:
+        """Save a step's answers from a phone's queue and record the change, in one
+        transaction: a crash can never save without recording (the retry would save again)
+        or record without saving (the answers would be lost). Returns
+        {"status": "applied", "revision": n, **extra}; a change recorded before returns what
+        it came to then, with "replayed": true, and saves nothing. Raises Conflict (nothing
+        saved or recorded) like save_answers, and LookupError for an ended session."""
+        with self.write():
+            earlier = self._recorded(session_id, change_id)
+            if earlier is not None:
+                return earlier
+            revision = self._save(session_id, values, entered_by, seen_revision)
+            # Where the family was on the phone: where the step pages will take them.
+            self.db.execute("UPDATE sessions SET last_step = ? WHERE id = ?",
+                            (step_id, session_id))
+            result = {"status": "applied", "revision": revision, **(extra or {})}
+            self._record(session_id, change_id, step_id, result, claimed_at)
+        return result
+
+    def complete_change(self, session_id: int, change_id: str, claimed_at: str | None = None
+                        ) -> dict:
+        """Mark the session completed ("Confirm answers" pressed on the phone) and record the
+        change, in one transaction; a change recorded before returns what it came to."""
+        with self.write():
+            earlier = self._recorded(session_id, change_id)
+            if earlier is not None:
+                return earlier
+            self.db.execute("UPDATE sessions SET status = 'completed', updated_at = ? "
+                            "WHERE id = ? AND status IN ('active', 'completed')",
+                            (now(), session_id))
+            result = {"status": "completed"}
+            self._record(session_id, change_id, "", result, claimed_at)
+        return result
 
     def set_status(self, session_id: int, status: str) -> None:
         with self.write():

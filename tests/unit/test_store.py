@@ -20,7 +20,7 @@ def test_migrations_are_idempotent_and_reported(db):
     assert db.migrate() == []
     health = db.health()
     assert health["ok"] and health["pending"] == []
-    assert health["migrations"] == ["m001_base", "m002_drafts"]
+    assert health["migrations"] == ["m001_base", "m002_drafts", "m003_sync"]
 
 
 def test_publish_flow_keeps_exact_source(db, branching):
@@ -213,3 +213,141 @@ def test_eight_processes_each_save_200_steps(tmp_path, branching):
         assert check.session(sid)["revision"] == SAVES
         assert len(check.answers(sid)) == SAVES
     check.close()
+
+
+# ------------------------------------------------------------ replayed changes (sync API)
+
+
+def test_migration_m003_sync_is_applied(db):
+    assert db.health()["migrations"][-1] == "m003_sync"
+    assert "sync_changes" in db.db.table_names()
+    columns = {c.name for c in db.db["sessions"].columns}
+    assert {"started_offline", "consent_claimed_at", "start_hash"} <= columns
+
+
+def test_apply_change_saves_records_and_replays_once(db, branching):
+    sid = make_session(db, branching)
+    result = db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, None,
+                             claimed_at="phone clock", extra={"version_moved": True})
+    assert result == {"status": "applied", "revision": 1, "version_moved": True}
+    assert db.answers(sid) == {"hukou": "other"} and db.session(sid)["last_step"] == "hukou"
+    row = db.db.execute("SELECT step_id, claimed_at, received_at FROM sync_changes").fetchone()
+    assert row[0] == "hukou" and row[1] == "phone clock" and row[2].startswith("20")
+    # The same change again (even with other values) changes nothing and says so.
+    again = db.apply_change(sid, "c" * 22, "hukou", {"hukou": "shanghai"}, None)
+    assert again == {**result, "replayed": True}
+    assert db.answers(sid) == {"hukou": "other"} and db.session(sid)["revision"] == 1
+    assert db.change_result(sid, "c" * 22) == again
+    assert db.change_result(sid, "d" * 22) is None
+
+
+def test_a_change_id_belongs_to_its_session(db, branching):
+    one = make_session(db, branching)
+    two = new_session(db, "another-token")
+    db.apply_change(one, "c" * 22, "hukou", {"hukou": "other"}, None)
+    assert db.apply_change(two, "c" * 22, "hukou", {"hukou": "shanghai"}, None)["status"] \
+        == "applied"
+    assert db.answers(two) == {"hukou": "shanghai"}
+
+
+def test_a_change_is_never_saved_without_being_recorded(db, branching, monkeypatch):
+    sid = make_session(db, branching)
+
+    def crash(*args):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(db, "_record", crash)
+    with pytest.raises(RuntimeError):
+        db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, None)
+    assert db.answers(sid) == {} and db.session(sid)["revision"] == 0
+    assert db.session(sid)["last_step"] is None
+    monkeypatch.undo()
+    # The phone's retry then saves it, once.
+    assert db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, None)["revision"] == 1
+
+
+def test_a_conflicting_change_saves_and_records_nothing(db, branching):
+    sid = make_session(db, branching)
+    seen = db.save_answers(sid, {"hukou": "other"})
+    db.save_answers(sid, {"hukou": "shanghai"}, entered_by="volunteer:2")
+    with pytest.raises(store.Conflict) as info:
+        db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, seen)
+    assert info.value.changed == {"hukou": "shanghai"} and info.value.current == 2
+    assert db.change_result(sid, "c" * 22) is None and db.answers(sid)["hukou"] == "shanghai"
+
+
+def test_record_change_keeps_the_first_result(db, branching):
+    sid = make_session(db, branching)
+    first = db.record_change(sid, "c" * 22, "hukou", {"status": "invalid", "errors": {}})
+    assert first == {"status": "invalid", "errors": {}}
+    assert db.record_change(sid, "c" * 22, "hukou", {"status": "skipped"}) == {
+        **first, "replayed": True}
+    assert db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, None)["status"] \
+        == "invalid"
+    assert db.answers(sid) == {}
+
+
+def test_the_same_change_sent_at_once_by_many_threads_is_applied_once(tmp_path, branching):
+    import threading
+
+    path = tmp_path / "replay.sqlite3"
+    setup = store.Store(path)
+    setup.migrate()
+    sid = make_session(setup, branching)
+    setup.close()
+    results = []
+
+    def send():
+        s = store.Store(path)
+        results.append(s.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, 0))
+        s.close()
+
+    threads = [threading.Thread(target=send) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for r in results if not r.get("replayed")) == 1 and len(results) == 12
+    check = store.Store(path)
+    assert check.session(sid)["revision"] == 1
+    check.close()
+
+
+def test_one_offline_start_makes_one_session(db, branching):
+    db.publish_flow(branching)
+
+    def start(token):
+        return db.create_session(token, "branching", 1, "en", resume_salt=token,
+                                 resume_hash="r-" + token, consent_version="v1",
+                                 start_hash="start-hash", consent_claimed_at="phone",
+                                 started_offline=True)
+
+    first, retried = start("t1"), start("t2")
+    assert first == retried
+    assert db.session_by_token("t2")["id"] == first  # the retry's device can open it
+    row = db.session(first)
+    assert row["started_offline"] == 1 and row["consent_claimed_at"] == "phone"
+    assert row["start_hash"] == "start-hash" and row["resume_hash"] == "r-t1"
+    assert db.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+    assert db.audit_entries(first) == []  # the family's own start is not audited
+    # Sessions started online have no start hash, and never clash on it.
+    assert new_session(db, "a") != new_session(db, "b")
+
+
+def test_erasing_a_session_erases_its_replayed_changes(db, branching):
+    sid = make_session(db, branching)
+    db.record_change(sid, "c" * 22, "hukou", {"status": "conflict", "conflicts": {
+        "hukou": {"server": "shanghai", "phone": "other"}}})
+    db.delete_session(sid)
+    assert db.db.execute("SELECT COUNT(*) FROM sync_changes").fetchone()[0] == 0
+
+
+def test_an_expired_session_takes_no_answers(db, branching):
+    sid = make_session(db, branching)
+    db.save_answers(sid, {"hukou": "other"})
+    db.expire_idle("2999-01-01T00:00:00+00:00")
+    with pytest.raises(LookupError):
+        db.save_answers(sid, {"hukou": "other"})
+    with pytest.raises(LookupError):
+        db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, None)
+    assert db.answers(sid) == {}
