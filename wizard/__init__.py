@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import secrets
-from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, abort, g, render_template, request, session, url_for
+from flask import Flask, abort, g, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -30,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATABASE=str(Path(app.instance_path) / "wizard.sqlite3"),
         FLOWS_DIR=str(Path(app.root_path).parent / "flows"),
         SESSION_IDLE_DAYS=60,
+        # A shared phone forgets a finished walkthrough's answers (kept for the answer sheet)
+        # this many days after it was finished.
+        OFFLINE_KEEP_DONE_DAYS=14,
         # A family may leave a step page open for hours: a CSRF token that expires would
         # lose what they typed. The token is bound to the session cookie instead.
         WTF_CSRF_TIME_LIMIT=None,
@@ -72,7 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import i18n, proxy, security
+    from . import assets, i18n, proxy, security
 
     app.config["PUBLIC_ORIGIN"] = security.check_origin(app.config["PUBLIC_ORIGIN"])
     if app.config.get("BEHIND_PROXY"):
@@ -116,19 +117,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         return ONE_YEAR if request.args.get("v") else 300
 
     app.get_send_file_max_age = max_age
-    static_root = Path(app.static_folder)
-
-    @lru_cache(maxsize=256)
-    def _hash(filename: str) -> str:
-        try:
-            return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:10]
-        except OSError:  # a missing picture shows as a broken image, never a broken page
-            app.logger.warning("static file missing: %s", filename)
-            return "missing"
-
     @app.context_processor
     def asset_urls():
-        return {"asset": lambda f: url_for("static", filename=f, v=_hash(f))}
+        return {"asset": assets.url}
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

@@ -6,11 +6,12 @@ Shared by the step pages (a calculated value), the review and the answer sheet; 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from flask_babel import format_decimal, gettext
 
-from . import i18n
+from . import engine, i18n
+from .engine import Journey
 from .flow import fieldtypes
 from .flow.fieldtypes import Invalid
 from .flow.model import Field, Flow
@@ -79,3 +80,81 @@ def official_display(flow: Flow, f: Field, value: Any) -> str | None:
         word = "yes" if value else "no"
         return yes_no_official(gettext("Yes") if value else gettext("No"), word)
     return None
+
+
+def review_groups(flow: Flow, j: Journey, answers: Mapping[str, Any]) -> list[dict]:
+    """The review page's rows, grouped by step: label, official term and the answer as read."""
+    groups = []
+    for group in engine.review(j, answers):
+        rows = [{"field": r.field,
+                 "label": i18n.flow_text(r.field.label or group.step.title,
+                                         flow.default_language),
+                 "official": i18n.official_term(r.field.label, r.field.official,
+                                                flow.default_language),
+                 "value": display(flow, r.field, r.value) or (
+                     gettext("None ticked yet") if r.field.type == "checklist" else ""),
+                 "official_value": official_display(flow, r.field, r.value),
+                 "one_line": copied_digit_by_digit(r.field),
+                 "changeable": r.field.is_input}
+                for r in group.rows]
+        groups.append({"step": group.step, "rows": rows,
+                       "title": i18n.flow_text(group.step.title, flow.default_language)})
+    return groups
+
+
+def item(flow: Flow, choice, **extra) -> dict:
+    """A checklist item as pages show it: label, and the official term where it helps."""
+    return {"value": choice.value,
+            "label": i18n.flow_text(choice.label, flow.default_language),
+            "official": i18n.official_term(choice.label, choice.official, flow.default_language),
+            **extra}
+
+
+def _sheet_item(flow: Flow, choice, have: bool) -> dict:
+    """A paper on the answer sheet. One still needed comes with its help (which pages, which
+    number): the family reads it while gathering them; a paper in hand needs none."""
+    return item(flow, choice, have=have, help=None if have else
+                i18n.flow_markdown(choice.help, flow.default_language))
+
+
+def _sheet_row(flow: Flow, f: Field, value: Any) -> dict:
+    return {"id": f.id, "official": f.official,
+            "label": i18n.flow_text(f.label, flow.default_language),
+            "value": display(flow, f, value),
+            "official_value": official_display(flow, f, value),
+            "one_line": copied_digit_by_digit(f)}
+
+
+def _next_step(flow: Flow, step) -> dict:
+    return {"id": step.id, "title": i18n.flow_text(step.title, flow.default_language),
+            "body": i18n.flow_markdown(step.body, flow.default_language)}
+
+
+def answer_sheet(flow: Flow, j: Journey, answers: Mapping[str, Any]) -> dict:
+    """What the answer sheet page shows: rows to copy, papers to bring, stages ahead."""
+    result = engine.answer_sheet(j, answers)
+    return {
+        "sheet": [_sheet_row(flow, r.field, r.value) for r in result.rows],
+        "checklists": [{"id": r.field.id,
+                        "title": i18n.flow_text(r.step.title, flow.default_language),
+                        "items": [_sheet_item(flow, c, c.value in (r.value or []))
+                                  for c in j.choices(r.field)]}
+                       for r in result.checklists],
+        "next_steps": [_next_step(flow, s) for s in result.next_steps],
+    }
+
+
+def whole_answer_sheet(flow: Flow, j: Journey) -> dict:
+    """Every row, paper and stage the answer sheet could show, empty: the offline bundle's
+    page, which the phone narrows and fills with the family's answers."""
+    order = {field_id: i for i, field_id in enumerate(flow.answer_sheet)}
+    fields = [f for s in flow.steps for f in s.fields
+              if f.is_input and f.type != "checklist"]
+    fields.sort(key=lambda f: order.get(f.id, len(order)))
+    return {
+        "sheet": [_sheet_row(flow, f, None) for f in fields],
+        "checklists": [{"id": f.id, "title": i18n.flow_text(s.title, flow.default_language),
+                        "items": [_sheet_item(flow, c, False) for c in j.choices(f)]}
+                       for s in flow.steps for f in s.fields if f.type == "checklist"],
+        "next_steps": [_next_step(flow, s) for s in flow.steps if s.kind == "instruction"],
+    }

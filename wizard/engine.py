@@ -109,6 +109,18 @@ def journey(flow: Flow, answers: Mapping[str, Any], today: datetime.date | None 
     return Journey(flow, tuple(steps), fields, context, today)
 
 
+class _Whole(Journey):
+    def choices(self, field: Field) -> tuple[Choice, ...]:
+        return field.choices
+
+
+def whole(flow: Flow, today: datetime.date | None = None) -> Journey:
+    """Every step, field and choice of the flow, as if every condition held: the blank pages
+    of the offline bundle, which the phone then narrows with the family's own answers."""
+    return _Whole(flow, flow.steps, {s.id: s.fields for s in flow.steps}, {},
+                  today or local_today(flow))
+
+
 def next_step(j: Journey, step_id: str) -> Step | None:
     """The visible step after this one; None when the next thing is the review page.
 

@@ -6,6 +6,9 @@
 (function () {
   "use strict";
   var form = document.getElementById("step-form");
+  var main = document.getElementById("main");
+  // A page kept on the phone (no signal) is sent by static/js/offline.js alone.
+  if (main && main.getAttribute("data-offline")) return;
   if (!form || !window.fetch || !window.URLSearchParams || !window.FormData) return;
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter;
@@ -29,7 +32,10 @@
         window.location.assign(next);
       }
     }).catch(function () {
-      form.submit();
+      // No signal: the phone keeps the step and sends it later (static/js/offline.js);
+      // without that, the browser tries the plain post itself.
+      var offline = window.WizardOffline;
+      if (!(offline && offline.submit(form, submitter))) form.submit();
     });
   });
 })();

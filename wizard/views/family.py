@@ -40,9 +40,9 @@ from ..flow.model import Flow
 
 bp = Blueprint("family", __name__)
 
-# The consent text is versioned: the version each family agreed to is stored with its session.
-# Change the text in templates/family/consent_<version>.html and bump this.
-CONSENT_VERSION = "v1"
+# The consent version each family agrees to (shared with the sync API, which starts sessions
+# begun offline).
+CONSENT_VERSION = sessions.CONSENT_VERSION
 
 
 # ---------------------------------------------------------------- helpers
@@ -99,22 +99,8 @@ def _step_url(flow: Flow, step_id: str, back_to_review: bool = False) -> str:
                    **({"return": "review"} if back_to_review else {}))
 
 
-def _item(flow: Flow, choice, **extra) -> dict:
-    """A checklist item as pages show it: label, and the official term where it helps."""
-    return {"label": i18n.flow_text(choice.label, flow.default_language),
-            "official": i18n.official_term(choice.label, choice.official, flow.default_language),
-            **extra}
-
-
-def _sheet_item(flow: Flow, choice, have: bool) -> dict:
-    """A paper on the answer sheet. One still needed comes with its help (which pages, which
-    number): the family reads it while gathering them; a paper in hand needs none."""
-    return _item(flow, choice, have=have, help=None if have else
-                 i18n.flow_markdown(choice.help, flow.default_language))
-
-
 def _documents(flow: Flow) -> list[dict]:
-    return [_item(flow, c) for c in engine.common_documents(flow)]
+    return [display.item(flow, c) for c in engine.common_documents(flow)]
 
 
 # ---------------------------------------------------------------- settings
@@ -172,14 +158,7 @@ def begin(flow_id: str):
             days=current_app.config["SESSION_IDLE_DAYS"],
             carry_on=_step_url(flow, earlier["last_step"]) if earlier["last_step"]
             else url_for("family.review", flow_id=flow.id))
-    token = security.new_token()
-    salt = security.new_salt()
-    secret = current_app.config["SECRET_KEY"]
-    get_store().create_session(
-        security.hash_token(token), flow.id, flow.version, i18n.current(),
-        resume_salt=salt, resume_hash=security.resume_lookup(
-            secret, security.resume_code(secret, salt)),
-        consent_version=CONSENT_VERSION)
+    token = sessions.create(flow, i18n.current(), CONSENT_VERSION)
     response = redirect(_step_url(flow, flow.steps[0].id), 303)
     sessions.set_token(response, flow.id, token)
     return response
@@ -296,25 +275,6 @@ def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: 
 # ---------------------------------------------------------------- review and done
 
 
-def _review_groups(flow: Flow, j: engine.Journey, answers: dict) -> list[dict]:
-    groups = []
-    for group in engine.review(j, answers):
-        rows = [{"field": r.field,
-                 "label": i18n.flow_text(r.field.label or group.step.title,
-                                         flow.default_language),
-                 "official": i18n.official_term(r.field.label, r.field.official,
-                                                flow.default_language),
-                 "value": display.display(flow, r.field, r.value) or (
-                     gettext("None ticked yet") if r.field.type == "checklist" else ""),
-                 "official_value": display.official_display(flow, r.field, r.value),
-                 "one_line": display.copied_digit_by_digit(r.field),
-                 "changeable": r.field.is_input}
-                for r in group.rows]
-        groups.append({"step": group.step, "rows": rows,
-                       "title": i18n.flow_text(group.step.title, flow.default_language)})
-    return groups
-
-
 @bp.route("/f/<flow_id>/review", methods=["GET", "POST"])
 @needs_session
 def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
@@ -327,8 +287,8 @@ def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
                "message": display.error_text(p.field, p.error, flow)} for p in problems]
     last = j.steps[-1] if j.steps else None
     back_url = _step_url(flow, last.id) if last else url_for("family.start", flow_id=flow.id)
-    return render_template("family/review.html", flow=flow, groups=_review_groups(flow, j, answers),
-                           back_url=back_url,
+    return render_template("family/review.html", flow=flow,
+                           groups=display.review_groups(flow, j, answers), back_url=back_url,
                            problems=issues, show_problems=request.method == "POST"), \
         (422 if request.method == "POST" else 200)
 
@@ -338,22 +298,8 @@ def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
 def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     if engine.problems(j, answers):
         return redirect(url_for("family.review", flow_id=flow.id), 303)
-    result = engine.answer_sheet(j, answers)
-    sheet = [{"official": r.field.official,
-              "label": i18n.flow_text(r.field.label, flow.default_language),
-              "value": display.display(flow, r.field, r.value),
-              "official_value": display.official_display(flow, r.field, r.value),
-              "one_line": display.copied_digit_by_digit(r.field)}
-             for r in result.rows]
-    checklists = [{"title": i18n.flow_text(r.step.title, flow.default_language),
-                   "items": [_sheet_item(flow, c, c.value in (r.value or []))
-                             for c in j.choices(r.field)]}
-                  for r in result.checklists]
-    next_steps = [{"title": i18n.flow_text(s.title, flow.default_language),
-                   "body": i18n.flow_markdown(s.body, flow.default_language)}
-                  for s in result.next_steps]
-    return render_template("family/done.html", flow=flow, sheet=sheet, checklists=checklists,
-                           next_steps=next_steps, days_left=engine.days_left(flow),
+    return render_template("family/done.html", flow=flow, **display.answer_sheet(flow, j, answers),
+                           days_left=engine.days_left(flow),
                            idle_days=current_app.config["SESSION_IDLE_DAYS"])
 
 
@@ -371,6 +317,27 @@ def delete(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey):
 @bp.get("/f/<flow_id>/deleted")
 def deleted(flow_id: str):
     return render_template("family/deleted.html", flow=_flow_or_404(flow_id))
+
+
+@bp.post("/f/<flow_id>/forget")
+def forget(flow_id: str):
+    """"Forget this phone", for a shared phone: this phone's key to the answers is removed,
+    and the browser is told to clear what the site keeps on it (kept pages, the offline copy
+    of the answers and its key). The answers stay on the service, for the code to open on
+    any phone, until they are deleted or expire."""
+    flow = _flow_or_404(flow_id)
+    token = sessions.token(flow_id)
+    if token:
+        get_store().remove_token(security.hash_token(token))
+    response = redirect(url_for("family.forgotten", flow_id=flow.id), 303)
+    response.delete_cookie(sessions.cookie_name(flow.id), path="/")
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.get("/f/<flow_id>/forgotten")
+def forgotten(flow_id: str):
+    return render_template("family/forgotten.html", flow=_flow_or_404(flow_id))
 
 
 # ---------------------------------------------------------------- save and resume
