@@ -85,9 +85,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _guard():
-        if request.endpoint != "static":
-            # The CSRF secret lasts as long as the family's answers (and a static file never
-            # sets a cookie: it would be cached with it).
+        if request.endpoint != "static" and request.blueprint not in ("offline", "api"):
+            # The CSRF secret lasts as long as the family's answers (and a static file, or
+            # what the phone keeps for offline use, never sets a cookie: it would be cached
+            # with it; the sync API needs no CSRF secret).
             session.permanent = True
         # Refuse an oversized body before anything reads it (a view that never reads the
         # body would otherwise answer as if nothing were wrong).

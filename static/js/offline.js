@@ -78,6 +78,7 @@
     if (rejected) parts.push([words("rejected"), rejected]);
     if (!navigator.onLine) parts.push([words("offline")]);
     else if (api.waiting) parts.push([words("waiting")]);
+    parts = parts.filter(function (p) { return p[0]; }); // no words yet: nothing to say
     parts.forEach(function (p) {
       var line = el("p", {}, [p[0]]);
       if (p[1] && p[1] !== stepId) {
@@ -100,39 +101,22 @@
     return "wizard-flow-" + flowId + "-v" + version + "-" + lang + "-" + d.build;
   }
 
-  // Keeps this page's bundle (flow version, language, build) unless it is kept already. The
-  // record lists the cache before it is filled, so the service worker's tidy() never deletes
-  // it half-made; the older cache it replaces is dropped once the new one is ready.
+  // Asks the service worker to keep this page's bundle (flow version, language, build); it
+  // does the work itself (sw.js keep()), so that the family moving on to the next page does
+  // not cut it short. Resolves when the bundle is kept (or the worker gave up, or 20 s passed).
   function keepBundle() {
-    return S.getFlow(flowId, version).then(function (record) {
-      record = record || {flow: flowId, version: version, langs: {}};
-      var mine = record.langs[lang] || {};
-      record.lang = lang;
-      if (kept || mine.ready === cacheName()) return S.putFlow(record);
-      var name = cacheName(), reply;
-      record.langs[lang] = {ready: mine.ready, pending: name, pages: mine.pages};
-      return S.putFlow(record).then(function () {
-        return fetch(d.bundle, {credentials: "same-origin"});
-      }).then(function (response) {
-        if (!response.ok) throw new Error("bundle " + response.status);
-        reply = response;
-        return response.clone().json();
-      }).then(function (b) {
-        var pages = b.pages, urls = [pages.start, pages.review, pages.done, pages.save];
-        Object.keys(pages.steps).forEach(function (s) { urls.push(pages.steps[s]); });
-        return caches.open(name).then(function (cache) {
-          return cache.addAll(urls.concat(b.assets)).then(function () {
-            return cache.put(d.bundle, reply);
-          });
-        }).then(function () {
-          record.title = b.flow_title;
-          record.langs[lang] = {ready: name, pending: null, pages: pages};
-          return S.putFlow(record);
-        });
-      }).then(function () {
-        if (navigator.serviceWorker && navigator.serviceWorker.controller) {
-          navigator.serviceWorker.controller.postMessage("tidy");
-        }
+    if (kept) return Promise.resolve();
+    var ready = Promise.race([navigator.serviceWorker.ready, new Promise(function (_, no) {
+      setTimeout(function () { no(new Error("no service worker")); }, 20000);
+    })]);
+    return ready.then(function (registration) {
+      return new Promise(function (resolve) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function () { resolve(); };
+        setTimeout(resolve, 20000);
+        registration.active.postMessage({type: "keep", flow: flowId, version: version,
+                                         lang: lang, bundle: d.bundle, cache: cacheName()},
+                                        [channel.port2]);
       });
     });
   }
@@ -322,23 +306,27 @@
     return String(value);
   }
 
+  // Fills the form from the phone's copy; never over what the family has already typed or
+  // picked on this page (they may be quicker than this script).
   function fill(form, step, raw) {
+    function untouched(box) {
+      return box && box.value === box.defaultValue && box.checked === box.defaultChecked;
+    }
     (step.fields || []).forEach(function (f) {
-      if (!(f.id in raw)) return;
+      if (!(f.id in raw) || f.type === "calculated") return;
       var v = raw[f.id];
       if (f.type === "date") {
         ["day", "month", "year"].forEach(function (p) {
           var box = inputs(form, f.id + "-" + p)[0];
-          if (box) box.value = (v && v[p]) || "";
+          if (untouched(box)) box.value = (v && v[p]) || "";
         });
-      } else if (f.type === "calculated") {
-        return;
       } else if (["choice", "yes_no", "multichoice", "checklist"].indexOf(f.type) >= 0) {
-        var picked = Array.isArray(v) ? v : [v];
-        inputs(form, f.id).forEach(function (i) { i.checked = picked.indexOf(i.value) >= 0; });
+        var picked = Array.isArray(v) ? v : [v], boxes = inputs(form, f.id);
+        if (!boxes.every(untouched)) return;
+        boxes.forEach(function (i) { i.checked = picked.indexOf(i.value) >= 0; });
       } else {
         var box = inputs(form, f.id)[0];
-        if (box) box.value = v;
+        if (untouched(box)) box.value = v;
       }
     });
   }
@@ -768,17 +756,27 @@
       return refuse(status.getAttribute("data-unsupported"));
     }
     hookForget();
+    if (window.WizardWorker) {
+      window.WizardWorker.catch(function () { refuse(status.getAttribute("data-unsupported")); });
+    }
     if (kept) {
       var asked = here.get("lang");
       if (asked && asked !== lang) problem = "lang_missing";
     }
-    keepBundle().catch(function () { /* kept already, or it will be on a later page */ })
-      .then(loadBundle)
+    // Kept already (the usual case): no waiting. Else wait for the worker to keep it; if it
+    // cannot, a live page still keeps the phone's copy in step (sync) but cannot work offline.
+    var keeping = keepBundle();
+    loadBundle().catch(function () { return keeping.then(loadBundle); })
       .then(function () {
         if (problem === "lang_missing") problem = words("lang_missing");
-        return S.getFlow(flowId, version);
+      }, function (error) {
+        if (kept) throw error;
+        return S.getSession(flowId).then(function (found) {
+          copy = found;
+          throw {soft: true};
+        });
       })
-      .then(function (record) { api.record = record; return S.getSession(flowId); })
+      .then(function () { return S.getSession(flowId); })
       .then(function (found) {
         copy = found;
         if (copy && copy.version !== version && !kept && kind !== "start") {
@@ -802,9 +800,17 @@
         else if (kind === "save" && kept) enhanceSave();
         show();
         main.setAttribute("data-ready", "1"); // filled in: what tests wait for
+        // A press of Continue that came before this script was ready (register.js kept it).
+        var early = window.WizardEarly;
+        window.WizardEarly = null;
+        if (early) early.form.requestSubmit(early.submitter || undefined);
         return sync();
       })
       .catch(function (error) {
+        if (error && error.soft) {
+          if (kind !== "start") sync();
+          return;
+        }
         if (!problem) refuse(status.getAttribute("data-unsupported"));
         if (window.console) console.warn("offline:", error);
       });

@@ -29,9 +29,61 @@ self.addEventListener("activate", function (event) {
   event.waitUntil(tidy().then(function () { return self.clients.claim(); }));
 });
 
+var keeping = {}; // cache name -> the work of keeping it, so that two pages share one
 self.addEventListener("message", function (event) {
-  if (event.data === "tidy") event.waitUntil(tidy());
+  var message = event.data, port = event.ports && event.ports[0];
+  if (!message || message.type !== "keep") return;
+  var work = keeping[message.cache];
+  if (!work) {
+    work = keeping[message.cache] = keep(message).then(function () {
+      delete keeping[message.cache];
+    }, function (error) {
+      delete keeping[message.cache];
+      throw error;
+    });
+  }
+  event.waitUntil(work.then(function () { if (port) port.postMessage(true); },
+                            function () { if (port) port.postMessage(false); }));
 });
+
+// Keeps a flow's bundle: its pages (which come inside it: one response compresses far better
+// than 28), the files they load, and its rules and texts. The record lists the cache before
+// it is filled, so tidy() never deletes it half-made; the cache it replaces (an older build)
+// is dropped once it is ready.
+function keep(m) {
+  return WizardStore.getFlow(m.flow, m.version).then(function (record) {
+    record = record || {flow: m.flow, version: m.version, langs: {}};
+    var mine = record.langs[m.lang] || {};
+    record.lang = m.lang; // the language the family last used: kept pages open in it
+    if (mine.ready === m.cache) return WizardStore.putFlow(record);
+    record.langs[m.lang] = {ready: mine.ready, pending: m.cache, pages: mine.pages};
+    return WizardStore.putFlow(record).then(function () {
+      return fetch(m.bundle, {credentials: "same-origin"});
+    }).then(function (response) {
+      if (!response.ok) throw new Error("bundle " + response.status);
+      return response.json();
+    }).then(function (b) {
+      return caches.open(m.cache).then(function (cache) {
+        return Promise.all(Object.keys(b.html).map(function (url) {
+          return cache.put(url, new Response(b.html[url], {headers: b.headers}));
+        })).then(function () {
+          return cache.addAll(b.assets); // most likely in the HTTP cache already
+        }).then(function () {
+          delete b.html; // kept once, as pages
+          return cache.put(m.bundle, new Response(JSON.stringify(b), {
+            headers: {"Content-Type": "application/json"}}));
+        });
+      }).then(function () {
+        return WizardStore.getFlow(m.flow, m.version);
+      }).then(function (latest) {
+        latest = latest || record;
+        latest.title = b.flow_title;
+        latest.langs[m.lang] = {ready: m.cache, pending: null, pages: b.pages};
+        return WizardStore.putFlow(latest);
+      });
+    }).then(tidy);
+  });
+}
 
 function tidy() {
   return Promise.all([caches.keys(), WizardStore.cachesInUse().catch(function () {

@@ -161,3 +161,12 @@ def test_forget_this_phone_removes_only_this_phones_key_and_clears_the_site(app,
     assert "2024" in other.get(f"{KG}/review").get_data(as_text=True)
     page = client.get(f"{KG}/forgotten?lang=en").get_data(as_text=True)
     assert "This phone has forgotten your answers" in page
+
+
+def test_the_manifest_never_sets_the_language_cookie(client):
+    # The service worker fetches it with the family's cookies when it installs.
+    response = client.get("/manifest.webmanifest?lang=en")
+    assert not response.headers.getlist("Set-Cookie")
+    for url in ["/offline/kindergarten-shanghai/3/ug/bundle.json", "/sw.js"]:
+        assert not any(c.startswith("lang=") for c in client.get(url).headers.getlist(
+            "Set-Cookie")), url

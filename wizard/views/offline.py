@@ -14,7 +14,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
-from .. import assets, catalog, display, engine, forms, get_store, i18n, offline_rules
+from .. import (
+    assets,
+    catalog,
+    display,
+    engine,
+    forms,
+    get_store,
+    i18n,
+    offline_rules,
+    security,
+)
 from ..flow.model import Flow
 from .family import CONSENT_VERSION
 
@@ -49,7 +59,11 @@ def _flow_in(flow_id: str, version: int, lang: str) -> Flow:
 @bp.get("/manifest.webmanifest")
 def manifest():
     """Installable: name in the page's language (the page links ?lang=), standalone, icons."""
-    name, tag, direction = i18n.LANGUAGES[i18n.current()]
+    # Set here, not by i18n's choice: a ?lang= there would also set the language cookie, and
+    # the service worker fetches this file with the family's cookies.
+    asked = request.args.get("lang")
+    g.lang = asked if asked in i18n.LANGUAGES else i18n.DEFAULT
+    name, tag, direction = i18n.LANGUAGES[g.lang]
     response = jsonify({
         "name": gettext("Family helper"),
         "short_name": gettext("Helper"),
@@ -117,7 +131,6 @@ def _words() -> dict:
                            "when there is signal."),
         "waiting": gettext("Some answers are saved only on this phone so far. They will be "
                            "sent when there is signal."),
-        "sent": gettext("All your answers are sent."),
         "conflict": gettext("This answer was changed on another phone. Choose which answer "
                             "to keep."),
         "conflicts": gettext("An answer was changed on two phones. Choose which one to keep."),
@@ -135,7 +148,6 @@ def _words() -> dict:
                               "connected until you finish each page."),
         "full": gettext("This phone's storage is full, so your answers are saved only online "
                         "now. Stay connected until you finish each page."),
-        "saved_flows": gettext("Saved on this phone"),
     }
 
 
@@ -143,13 +155,24 @@ def _words() -> dict:
 def bundle(flow_id: str, version: int, lang: str):
     flow = _flow_in(flow_id, version, lang)
     images = sorted({s.image for s in flow.steps if s.image})
+    pages = _pages(flow, lang)
+    # Every page comes inside this one response: compressed together, the 28 pages of the
+    # kindergarten flow weigh 14 KB instead of 49 KB one by one (their layout repeats).
+    html = {pages[name]: page(flow_id, version, lang, name)
+            for name in ("start", "review", "done", "save")}
+    html.update({url: step(flow_id, version, lang, step_id)
+                 for step_id, url in pages["steps"].items()})
     return jsonify({
         "build": assets.build_id(), "cache": cache_name(flow.id, flow.version, lang),
         "flow_title": i18n.plain(flow.title, flow.default_language),
         "lang": lang, "consent_version": CONSENT_VERSION,
         "keep_done_days": current_app.config["OFFLINE_KEEP_DONE_DAYS"],
         "rules": offline_rules.flow_rules(flow), "texts": offline_rules.flow_texts(flow),
-        "words": _words(), "pages": _pages(flow, lang),
+        "words": _words(), "pages": pages, "html": html,
+        # What the phone serves each kept page with (the headers of a live page).
+        "headers": {"Content-Type": "text/html; charset=utf-8",
+                    "Content-Security-Policy": security.CSP, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"},
         # What the cached pages load: kept with them, so an update never strands them.
         "assets": [assets.url(p) for p in ("css/app.css", "js/register.js", "js/step.js",
                                            "js/speak.js", *KIT, *images)],
@@ -226,5 +249,6 @@ _PAGE_KINDS = {"family.start": "start", "family.begin": "start", "family.step": 
 @bp.app_context_processor
 def _page_kind():
     # A render_template argument wins over these (the bundle's blank pages pass their own).
-    return {"page_kind": _PAGE_KINDS.get(request.endpoint), "offline_kit": KIT, "here": None,
-            "offline": False, "build": assets.build_id()}
+    kind = _PAGE_KINDS.get(request.endpoint)
+    return {"page_kind": kind, "here": None, "offline": False, "build": assets.build_id(),
+            "kit_urls": " ".join(assets.url(path) for path in KIT)}
