@@ -218,6 +218,7 @@
     copy.gone = false;
     copy.revision = reply.session.revision;
     copy.status = reply.session.status;
+    if (copy.status === "completed" && !copy.doneAt) copy.doneAt = Date.now();
     copy.version = reply.session.flow_version;
     reply.results.forEach(function (r) {
       var change = byId[r.id];
@@ -231,9 +232,10 @@
         Object.keys(r.conflicts).forEach(function (f) { copy.conflicts[f] = r.conflicts[f]; });
       }
     });
-    return S.dequeue(sent.map(function (c) { return c.id; })).then(function () {
-      return S.queued(flowId);
-    }).then(function (left) {
+    // The copy is written before the sent changes leave the queue: a page closed in between
+    // sends them again, which the server answers as before (each change has its id).
+    return S.queued(flowId).then(function (queue) {
+      var left = queue.filter(function (c) { return !byId[c.id]; });
       var answers = reply.answers;
       Object.keys(copy.rejected).forEach(function (s) {
         Object.assign(answers, copy.rejected[s].values);
@@ -244,6 +246,8 @@
       left.forEach(function (c) { if (!c.complete) Object.assign(answers, c.values); });
       copy.answers = answers;
       return store();
+    }).then(function () {
+      return S.dequeue(sent.map(function (c) { return c.id; }));
     });
   }
 
@@ -308,6 +312,14 @@
 
   // Fills the form from the phone's copy; never over what the family has already typed or
   // picked on this page (they may be quicker than this script).
+  function rawValues(step, values) {
+    var raw = {};
+    (step.fields || []).forEach(function (f) {
+      if (f.id in values) raw[f.id] = rawFrom(f, values[f.id]);
+    });
+    return raw;
+  }
+
   function fill(form, step, raw) {
     function untouched(box) {
       return box && box.value === box.defaultValue && box.checked === box.defaultChecked;
@@ -495,11 +507,19 @@
     }, 400);
     form.addEventListener("input", saveDraft);
     form.addEventListener("change", saveDraft);
+    var refused = copy.rejected[stepId];
     if (!kept) {
       // A live page: the server has filled it. A draft typed here before signal was lost
-      // (and the page reloaded since) comes back.
+      // (and the page reloaded since) comes back, and so does a step the server refused
+      // after a sync, with the server's messages.
       if (copy.drafts[stepId]) fill(form, step, copy.drafts[stepId]);
-      form.addEventListener("submit", function () { delete copy.drafts[stepId]; store(); });
+      else if (refused) fill(form, step, rawValues(step, refused.values));
+      if (refused) showMistakes(refused.errors);
+      form.addEventListener("submit", function () {
+        delete copy.drafts[stepId];
+        delete copy.rejected[stepId];
+        store();
+      });
       showConflicts(form);
       return;
     }
@@ -510,9 +530,7 @@
       return;
     }
     shape(form, j, step);
-    var raw = {};
-    (step.fields || []).forEach(function (f) { raw[f.id] = rawFrom(f, copy.answers[f.id]); });
-    fill(form, step, copy.drafts[stepId] || raw);
+    fill(form, step, copy.drafts[stepId] || rawValues(step, copy.answers));
     var review = here.get("return") === "review";
     var previous = J.previousStep(j, stepId);
     var back = main.querySelector(".back-link");
@@ -525,7 +543,7 @@
       progress.textContent = words("progress").replace("%(number)d", count[0])
         .replace("%(total)d", count[1]);
     }
-    if (copy.rejected[stepId]) showMistakes(copy.rejected[stepId].errors);
+    if (refused) showMistakes(refused.errors);
     showConflicts(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();

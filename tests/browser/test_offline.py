@@ -23,6 +23,7 @@ from browser_kit import (
     make_live_app,
     new_phone_context,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from wizard.flow import loader
 from wizard.store import Store
@@ -64,7 +65,12 @@ def wait_for(page, script: str, arg=None, timeout: float = 10.0):
     """Polls a page function until it returns something truthy; returns that."""
     end = time.monotonic() + timeout
     while True:
-        value = page.evaluate(script, arg)
+        try:
+            value = page.evaluate(script, arg)
+        except PlaywrightError as error:  # the page moved on meanwhile: ask the next one
+            if "context was destroyed" not in str(error) and "not defined" not in str(error):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > end:
@@ -518,3 +524,88 @@ def test_kept_pages_are_installable_accessible_and_switch_only_to_kept_languages
     family.page.goto(family.url("review"))
     ready(family.page)
     assert axe(family.page) == []
+    # A page the phone does not keep: the no-signal page, listing what it does keep.
+    family.page.goto(family.url("/"))
+    saved = family.page.locator("#saved-flows a")
+    saved.first.wait_for()
+    assert saved.first.get_attribute("href") == f"/f/{FLOW_ID}/"
+    assert "Kindergarten" in saved.first.inner_text()
+    assert axe(family.page) == []
+
+
+def test_a_step_the_server_refuses_is_shown_on_its_page_with_the_servers_message(site,
+                                                                                 family):
+    """The phone's rules and the server's should agree (the shared vectors see to it), but a
+    change the server refuses must still reach the family: on its own step, with the
+    server's message, the phone's answer kept."""
+    family.base = site.url
+    family.open("")
+    family.start()
+    family.walk(LOCAL, stop_at="guardian")
+    wait_kept(family.page)
+    wait_copy(family.page)
+    cut(family.page.context)
+    family.page.evaluate("""f => WizardStore.enqueue(f, {id: "refused-by-the-server-0001",
+        step: "guardian", values: {guardian1_relation: "mother", guardian1_mobile: "12345"},
+        base_revision: null, claimed_at: new Date().toISOString()})""", FLOW_ID)
+    restore(family.page.context)
+    family.open("review")
+    wait_sent(family.page)
+    status = family.page.locator("#offline-status")
+    status.get_by_text("need checking").wait_for()
+    family.follow("Check them")
+    assert family.step_id == "guardian"
+    family.page.locator(".error-summary").wait_for()
+    assert "Enter an 11-digit mainland mobile number" in \
+        family.page.locator('[data-field="guardian1_mobile"] .error-message').inner_text()
+    assert family.page.locator('[name="guardian1_mobile"]').input_value() == "12345"
+    family.answer(guardian1_mobile="13800138000")
+    family.continue_()
+    assert site.answers()["guardian1_mobile"] == "13800138000"
+
+    # A copy confirmed longer ago than OFFLINE_KEEP_DONE_DAYS leaves the phone by itself
+    # (with no signal here, so that no sync brings the server's copy straight back).
+    wait_copy(family.page)
+    cut(family.page.context)
+    family.page.reload()  # a kept page: no sync can write the copy while the test does
+    ready(family.page)
+    family.page.evaluate("""f => WizardStore.getSession(f).then(c => {
+        c.status = "completed"; c.doneAt = Date.now() - 15 * 86400000;
+        return WizardStore.putSession(f, c.version, c); })""", FLOW_ID)
+    family.page.reload()
+    kit(family.page)
+    wait_for(family.page, "f => WizardStore.getSession(f).then(c => c === null)", FLOW_ID)
+
+
+def test_forget_this_phone_clears_what_the_site_keeps_on_it(site, family):
+    family.base = site.url
+    family.open("")
+    family.start()
+    family.walk(LOCAL, stop_at="hukou")
+    wait_kept(family.page)
+    wait_copy(family.page)
+    family.open("save")
+    kit(family.page)
+    assert family.page.evaluate("() => caches.keys().then(k => k.length)") >= 2
+    family.press("Forget this phone")
+    assert family.path.endswith("/forgotten")
+    # The worker may be back already (this page registers it) with its shell, which holds
+    # nothing of the family's; no kept walkthrough and no answers remain.
+    assert family.page.evaluate(
+        "() => caches.keys().then(k => k.filter(n => n.startsWith('wizard-flow')))") == []
+    assert family.page.evaluate("""() => indexedDB.databases().then(found => {
+        if (!found.some(d => d.name === "wizard")) return 0;
+        return new Promise(done => {
+          const opening = indexedDB.open("wizard");
+          opening.onsuccess = () => {
+            const db = opening.result, t = db.transaction(["sessions", "queue", "keys"]);
+            let n = 0;
+            for (const name of ["sessions", "queue", "keys"]) {
+              t.objectStore(name).count().onsuccess = e => { n += e.target.result; };
+            }
+            t.oncomplete = () => { db.close(); done(n); };
+          };
+        });
+    })""") == 0
+    family.open("review")
+    assert "could not find your answers" in family.page.locator("main").inner_text()
