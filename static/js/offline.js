@@ -515,7 +515,17 @@
       if (copy.drafts[stepId]) fill(form, step, copy.drafts[stepId]);
       else if (refused) fill(form, step, rawValues(step, refused.values));
       if (refused) showMistakes(refused.errors);
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
+        var by = event.submitter;
+        if (by && by.name === "switch_lang") return; // sent along, not saved
+        // What the server is about to save, in the copy at once: should the signal go
+        // before the next page's sync, the kept pages still know this step's answers (the
+        // next sync replaces the copy with the server's own).
+        var read = J.readStep(journey(), step, readForm(form, step), copy.answers);
+        if (!Object.keys(read.errors).length) {
+          Object.keys(read.values).forEach(function (k) { copy.answers[k] = read.values[k]; });
+          copy.lastStep = stepId;
+        }
         delete copy.drafts[stepId];
         delete copy.rejected[stepId];
         store();
@@ -689,6 +699,14 @@
   function enhanceStart() {
     var form = document.getElementById("start-form");
     if (!form) return;
+    if (kept && copy && copy.status !== "completed") {
+      // As the live start page does: carrying on comes first (starting again replaces).
+      var title = main.querySelector("h1"), first = journey().steps[0];
+      var carryOn = el("a", {"class": "button", href: flowUrl(copy.lastStep || first.id)},
+                       [words("carry_on")]);
+      title.parentNode.insertBefore(el("div", {"class": "panel"}, [
+        el("p", {}, [words("started")]), el("p", {}, [carryOn])]), title.nextSibling);
+    }
     form.addEventListener("submit", function (event) {
       // With signal the server starts the walkthrough (and records the consent) itself.
       if (navigator.onLine && !kept) return;

@@ -96,10 +96,15 @@ def ready(page) -> None:
     page.locator("main[data-ready]").wait_for(state="attached")
 
 
-def wait_copy(page) -> None:
-    """Until the phone holds its copy of the session (pulled by a live page's first sync)."""
+def wait_copy(page, site: Site | None = None) -> None:
+    """Until the phone holds its copy of the session (pulled by a live page's sync); with
+    `site`, until that copy is as recent as the server's answers."""
     kit(page)
     wait_for(page, "f => WizardStore.getSession(f).then(c => !!c)", FLOW_ID)
+    if site is not None:
+        revision = site.query("SELECT revision FROM sessions ORDER BY id DESC")[0][0]
+        wait_for(page, "([f, r]) => WizardStore.getSession(f).then(c => c.revision === r)",
+                 [FLOW_ID, revision])
 
 
 def queued(page) -> int:
@@ -251,7 +256,7 @@ def test_signal_lost_on_a_live_page_then_a_mistake_then_a_sync_that_fails_and_re
     family.start()
     family.walk(LOCAL, stop_at="hukou")
     wait_kept(family.page)
-    wait_copy(family.page)
+    wait_copy(family.page, site)
     assert family.page.locator("main").get_attribute("data-offline") is None  # live
     cut(family.page.context)
     family.answer(hukou="shanghai")
@@ -333,7 +338,7 @@ def test_two_phones_change_one_answer_offline_and_the_family_chooses(site, new_c
     for phone in (first, second):
         phone.open("review")
         wait_kept(phone.page)
-        wait_copy(phone.page)
+        wait_copy(phone.page, site)
 
     for phone, district in ((first, "minhang"), (second, "pudong")):
         cut(phone.page.context)
@@ -377,7 +382,7 @@ def test_a_new_build_and_a_new_flow_version_leave_a_kept_flow_working(site, fami
     family.start()
     family.walk(LOCAL, stop_at="district")
     wait_kept(family.page)
-    wait_copy(family.page)
+    wait_copy(family.page, site)
     page = family.page
     old_bundle = f"wizard-flow-{FLOW_ID}-v{VERSION}-en-build-one"
     assert old_bundle in page.evaluate("() => caches.keys()")
@@ -543,7 +548,7 @@ def test_a_step_the_server_refuses_is_shown_on_its_page_with_the_servers_message
     family.start()
     family.walk(LOCAL, stop_at="guardian")
     wait_kept(family.page)
-    wait_copy(family.page)
+    wait_copy(family.page, site)
     cut(family.page.context)
     family.page.evaluate("""f => WizardStore.enqueue(f, {id: "refused-by-the-server-0001",
         step: "guardian", values: {guardian1_relation: "mother", guardian1_mobile: "12345"},

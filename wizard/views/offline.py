@@ -144,6 +144,8 @@ def _words() -> dict:
                         "answers on this phone were not sent."),
         "lang_missing": gettext("This language is not saved on this phone. Connect to the "
                                 "internet to switch language."),
+        "started": gettext("You have already started on this phone."),
+        "carry_on": gettext("Continue where you left off"),
         "no_storage": gettext("This browser cannot keep your answers without signal. Stay "
                               "connected until you finish each page."),
         "full": gettext("This phone's storage is full, so your answers are saved only online "
