@@ -118,17 +118,23 @@
   function queued(flow) {
     return run(["queue"], "readonly", function (q) { return q.index("flow").getAll(flow); })
       .then(function (rows) {
-        rows.sort(function (a, b) { return a.at - b.at || (a.id < b.id ? -1 : 1); });
+        rows.sort(function (a, b) { return a.seq - b.seq; });
         return Promise.all(rows.map(function (row) {
           return unseal(row).then(function (change) { change.id = row.id; return change; });
         }));
       });
   }
 
+  // In order of queueing, by a sequence number taken in the same transaction (the phone's
+  // clock may jump back when it is set right; two tabs queue one after the other).
   function enqueue(flow, change) {
     return seal(change).then(function (sealed) {
       return run(["queue"], "readwrite", function (q) {
-        q.put({id: change.id, flow: flow, at: Date.now(), iv: sealed.iv, data: sealed.data});
+        q.getAll().onsuccess = function (event) { // a queue is a few dozen changes at most
+          var last = 0;
+          event.target.result.forEach(function (r) { last = Math.max(last, r.seq || 0); });
+          q.put({id: change.id, flow: flow, seq: last + 1, iv: sealed.iv, data: sealed.data});
+        };
       });
     });
   }

@@ -23,7 +23,15 @@
   var here = new URLSearchParams(location.search);
   var bundle = null, copy = null, rules = null, sending = null, wait = 2000, timer = null;
   var problem = null; // why the phone cannot keep answers, once known
+  var lost = false; // a copy of another session was dropped (say so once)
   var api = window.WizardOffline = {ready: false};
+  var handlers = {}; // form id -> what sends it here, for a press that came before we were ready
+
+  // The button that sent a form: event.submitter, or (older browsers) the submit button last
+  // clicked, which register.js notes.
+  function submitterOf(event) {
+    return event.submitter || window.WizardSubmitter || null;
+  }
 
   // ------------------------------------------------------------ small helpers
 
@@ -57,22 +65,17 @@
   function stepRule(id) {
     return rules.steps.filter(function (s) { return s.id === id; })[0] || null;
   }
-  function stepOfField(id) {
-    return rules.steps.filter(function (s) {
-      return (s.fields || []).some(function (f) { return f.id === id; });
-    })[0] || null;
-  }
-
   // ------------------------------------------------------------ the status line
 
   function show() {
     status.textContent = "";
     var parts = [];
     if (problem) parts.push([problem]);
-    if (copy && copy.gone) parts.push([words("gone")]);
+    if ((copy && copy.gone) || lost) parts.push([words("gone")]);
     var conflictField = copy && Object.keys(copy.conflicts || {})[0];
-    if (conflictField) {
-      parts.push([words("conflicts"), stepOfField(conflictField).id]);
+    if (conflictField) parts.push([words("conflicts"), copy.conflicts[conflictField].step]);
+    if (copy && copy.unconfirmed && kind !== "review") {
+      parts.push([words("rejected"), "review"]);
     }
     var rejected = copy && Object.keys(copy.rejected || {})[0];
     if (rejected) parts.push([words("rejected"), rejected]);
@@ -136,8 +139,8 @@
 
   function fresh() {
     return {version: version, lang: lang, answers: {}, drafts: {}, conflicts: {},
-            rejected: {}, revision: null, status: "active", lastStep: null,
-            serverKnown: false, startId: null};
+            rejected: {}, held: {}, revision: null, status: "active", lastStep: null,
+            serverKnown: false, startId: null, key: null};
   }
 
   function store() {
@@ -178,14 +181,36 @@
         body.start = {id: copy.startId, consent_version: copy.consentVersion,
                       claimed_at: copy.consentClaimedAt};
       }
+      // The session this copy belongs to: the server refuses to put it in another one.
+      if (copy && copy.key && !body.start) body.session_key = copy.key;
       if (!copy && kept) return null; // nothing here and nothing to ask for
       return fetch("/api/v1/flows/" + encodeURIComponent(flowId) + "/sync", {
         method: "POST", credentials: "same-origin", body: JSON.stringify(body),
         headers: {"Content-Type": "application/json", "X-Wizard-Sync": "1"}
       }).then(function (response) {
         if (response.status === 401 || response.status === 410) {
-          if (copy && (copy.serverKnown || response.status === 410)) copy.gone = true;
+          // Deleted, expired, or not on this phone any more: nothing is sent anywhere else,
+          // and what was typed is not shown on another session's pages.
+          if (copy && (copy.serverKnown || response.status === 410)) {
+            copy.gone = true;
+            copy.drafts = {};
+          }
           return copy ? store() : null;
+        }
+        if (response.status === 409) {
+          return response.json().then(function (refusal) {
+            if (refusal.error !== "other_session") throw {final: refusal.error};
+            // This phone now has another session for the flow (started again, or resumed
+            // with a code): the copy of the old one goes, and the new one is taken.
+            return S.dropCopy(flowId).then(function () {
+              copy = null;
+              lost = true;
+              return "more";
+            });
+          });
+        }
+        if (response.status >= 400 && response.status < 500) {
+          throw {final: "status " + response.status};
         }
         if (!response.ok) throw new Error("sync " + response.status);
         return response.json().then(function (reply) { return take(reply, batch); })
@@ -196,11 +221,18 @@
       sending = null;
       if (more) return sync();
       return S.queued(flowId).then(function (left) { api.waiting = left.length > 0; show(); });
-    }, function () {
-      // No signal, a dropped connection or a server error: everything stays queued on the
-      // phone; try again later, waiting longer each time (at most five minutes).
+    }, function (error) {
       sending = null;
       api.waiting = true;
+      if (error && error.final) {
+        // Refused in a way a retry cannot change (an old consent text, a version no longer
+        // published): kept on the phone, said on the page, tried again on the next page.
+        problem = words("not_sent");
+        show();
+        return;
+      }
+      // No signal, a dropped connection or a server error: everything stays queued on the
+      // phone; try again later, waiting longer each time (at most five minutes).
       show();
       timer = setTimeout(sync, wait);
       wait = Math.min(wait * 2, 300000);
@@ -209,45 +241,72 @@
   }
 
   // The server's reply: its answers become the phone's, with what the server has not taken
-  // on top (still queued, refused with a mistake, or in conflict until the family chooses).
+  // on top: changes still queued, steps refused with a mistake (copy.rejected), and steps held
+  // back by a conflict until the family chooses (copy.held: the whole step, so none of its
+  // other answers is lost; a step skipped meanwhile waits with them).
   function take(reply, sent) {
     copy = copy || fresh();
     var byId = {};
     sent.forEach(function (c) { byId[c.id] = c; });
     copy.serverKnown = true;
+    copy.startId = null; // the session exists: the start id (as good as a cookie) can go
     copy.gone = false;
+    copy.key = reply.session.key || copy.key;
     copy.revision = reply.session.revision;
     copy.status = reply.session.status;
-    if (copy.status === "completed" && !copy.doneAt) copy.doneAt = Date.now();
+    copy.doneAt = reply.session.completed_at ? Date.parse(reply.session.completed_at) : null;
     copy.version = reply.session.flow_version;
+    copy.held = copy.held || {};
+    var skipped = {};
     reply.results.forEach(function (r) {
       var change = byId[r.id];
-      if (!change || change.complete) return;
-      if (r.status === "invalid") {
-        copy.rejected[change.step] = {errors: r.errors, values: change.values};
-      } else {
-        delete copy.rejected[change.step];
+      if (!change) return;
+      if (change.complete) {
+        copy.unconfirmed = r.status === "invalid" ? r.problems : null;
+        return;
       }
+      var step = change.step;
+      delete copy.rejected[step];
+      if (r.status === "invalid") copy.rejected[step] = {errors: r.errors, values: change.values};
+      if (r.status === "skipped") skipped[step] = change.values;
       if (r.status === "conflict") {
-        Object.keys(r.conflicts).forEach(function (f) { copy.conflicts[f] = r.conflicts[f]; });
+        copy.held[step] = change.values;
+        Object.keys(r.conflicts).forEach(function (f) {
+          copy.conflicts[f] = r.conflicts[f];
+          copy.conflicts[f].step = step;
+        });
+      } else {
+        // A later change of the step went through: an earlier conflict of it is settled.
+        delete copy.held[step];
+        Object.keys(copy.conflicts).forEach(function (f) {
+          if (copy.conflicts[f].step === step) delete copy.conflicts[f];
+        });
       }
     });
+    if (Object.keys(copy.conflicts).length) {
+      Object.keys(skipped).forEach(function (step) { copy.held[step] = skipped[step]; });
+    }
     // The copy is written before the sent changes leave the queue: a page closed in between
     // sends them again, which the server answers as before (each change has its id).
     return S.queued(flowId).then(function (queue) {
       var left = queue.filter(function (c) { return !byId[c.id]; });
       var answers = reply.answers;
+      Object.keys(copy.held).forEach(function (s) { overlay(answers, copy.held[s]); });
       Object.keys(copy.rejected).forEach(function (s) {
-        Object.assign(answers, copy.rejected[s].values);
+        overlay(answers, copy.rejected[s].values);
       });
-      Object.keys(copy.conflicts).forEach(function (f) {
-        answers[f] = copy.conflicts[f].phone;
-      });
-      left.forEach(function (c) { if (!c.complete) Object.assign(answers, c.values); });
+      left.forEach(function (c) { if (!c.complete) overlay(answers, c.values); });
       copy.answers = answers;
       return store();
     }).then(function () {
       return S.dequeue(sent.map(function (c) { return c.id; }));
+    });
+  }
+
+  // A step's values on top of the answers (not the boxes that confirm a warning).
+  function overlay(answers, values) {
+    Object.keys(values || {}).forEach(function (k) {
+      if (!/-confirm$/.test(k)) answers[k] = values[k];
     });
   }
 
@@ -312,6 +371,24 @@
 
   // Fills the form from the phone's copy; never over what the family has already typed or
   // picked on this page (they may be quicker than this script).
+  // What was typed on a step and not sent, with the answers it was typed over: a draft is
+  // shown again only while those answers are still the ones saved (another phone, or a
+  // volunteer, may have changed them since; their answer then wins, never an old draft).
+  function stepAnswers(step) {
+    return JSON.stringify((step.fields || []).map(function (f) {
+      return f.id in copy.answers ? copy.answers[f.id] : null;
+    }));
+  }
+  function keepDraft(step, raw) {
+    copy.drafts[step.id] = {raw: raw, over: stepAnswers(step)};
+  }
+  function draftOf(step) {
+    var draft = copy.drafts[step.id];
+    if (draft && draft.raw && draft.over === stepAnswers(step)) return draft.raw;
+    delete copy.drafts[step.id];
+    return null;
+  }
+
   function rawValues(step, values) {
     var raw = {};
     (step.fields || []).forEach(function (f) {
@@ -373,8 +450,9 @@
         var e = errors[f.id];
         if (!e) return;
         var box = main.querySelector('[data-field="' + f.id + '"]');
+        var first = box && box.querySelector("input, textarea");
+        if (!first) return; // not on this page (any more): nothing to point at
         var text = e.message || F.message(f, e, bundle.texts);
-        var first = box.querySelector("input, textarea");
         var note = el("p", {"class": "error-message", id: "f-" + f.id + "-error",
                             "data-code": e.code || e.error},
                       [el("span", {"class": "visually-hidden"}, [words("error")]), " " + text]);
@@ -426,22 +504,27 @@
     });
   }
 
-  // The family chose: the other phone's answer is taken as it is; this phone's is sent again
-  // with the whole step, based on the revision the phone has now seen.
+  // The family chose. The step held back is sent again whole, with the answer chosen, based
+  // on the revision the phone has now seen; once no conflict is left, so are the steps that
+  // waited with it.
   function settle(fid, keepMine) {
-    var c = copy.conflicts[fid], step = stepOfField(fid);
+    var c = copy.conflicts[fid], step = c.step;
     delete copy.conflicts[fid];
-    copy.answers[fid] = keepMine ? c.phone : c.server;
-    var done = Promise.resolve();
-    if (keepMine) {
-      var values = {};
-      (step.fields || []).forEach(function (f) {
-        if (f.type !== "calculated" && f.id in copy.answers) values[f.id] = copy.answers[f.id];
-      });
-      values[fid] = c.phone;
-      done = queue({step: step.id, values: values, base_revision: copy.revision});
-    }
-    return done.then(store).then(trySend).then(function () { location.reload(); });
+    var chosen = keepMine ? c.phone : c.server;
+    copy.answers[fid] = chosen;
+    if (copy.held[step]) copy.held[step][fid] = chosen;
+    var open = Object.keys(copy.conflicts).map(function (f) { return copy.conflicts[f].step; });
+    var send = Object.keys(copy.held).filter(function (s) {
+      return open.indexOf(s) < 0 && (s === step || !open.length);
+    });
+    var queued = send.map(function (s) {
+      var values = copy.held[s];
+      delete copy.held[s];
+      return queue({step: s, values: values, base_revision: copy.revision});
+    });
+    return Promise.all(queued).then(store).then(trySend).then(function () {
+      location.reload();
+    });
   }
 
   // ------------------------------------------------------------ pages
@@ -463,8 +546,9 @@
   // the page the journey says; or shown again with its mistakes, nothing lost.
   function submitStep(form, submitter) {
     var step = stepRule(stepId), j = journey();
+    if (api.cancelDraft) api.cancelDraft();
     if (submitter && submitter.name === "switch_lang") {
-      copy.drafts[stepId] = readForm(form, step);
+      keepDraft(step, readForm(form, step));
       return store().then(function () {
         location.assign(location.pathname + "?lang=" + encodeURIComponent(submitter.value));
       });
@@ -474,12 +558,12 @@
     var errors = read.errors, values = read.values;
     var saveOnly = submitter && submitter.name === "then" && submitter.value === "save";
     if (Object.keys(errors).length && !saveOnly) {
-      copy.drafts[stepId] = raw;
+      keepDraft(step, raw);
       return store().then(function () { showMistakes(errors); });
     }
     var before = j;
     Object.keys(values).forEach(function (k) { copy.answers[k] = values[k]; });
-    if (Object.keys(errors).length) copy.drafts[stepId] = raw;
+    if (Object.keys(errors).length) keepDraft(step, raw);
     else delete copy.drafts[stepId];
     delete copy.rejected[stepId];
     copy.lastStep = stepId;
@@ -502,9 +586,10 @@
     var step = stepRule(stepId);
     if (!form || !step) return;
     var saveDraft = debounce(function () {
-      copy.drafts[stepId] = readForm(form, step);
+      keepDraft(step, readForm(form, step));
       store();
     }, 400);
+    api.cancelDraft = saveDraft.cancel; // a step sent is no draft any more
     form.addEventListener("input", saveDraft);
     form.addEventListener("change", saveDraft);
     var refused = copy.rejected[stepId];
@@ -512,11 +597,12 @@
       // A live page: the server has filled it. A draft typed here before signal was lost
       // (and the page reloaded since) comes back, and so does a step the server refused
       // after a sync, with the server's messages.
-      if (copy.drafts[stepId]) fill(form, step, copy.drafts[stepId]);
+      var draft = draftOf(step);
+      if (draft) fill(form, step, draft);
       else if (refused) fill(form, step, rawValues(step, refused.values));
       if (refused) showMistakes(refused.errors);
       form.addEventListener("submit", function (event) {
-        var by = event.submitter;
+        var by = submitterOf(event);
         if (by && by.name === "switch_lang") return; // sent along, not saved
         // What the server is about to save, in the copy at once: should the signal go
         // before the next page's sync, the kept pages still know this step's answers (the
@@ -526,6 +612,7 @@
           Object.keys(read.values).forEach(function (k) { copy.answers[k] = read.values[k]; });
           copy.lastStep = stepId;
         }
+        saveDraft.cancel();
         delete copy.drafts[stepId];
         delete copy.rejected[stepId];
         store();
@@ -540,7 +627,7 @@
       return;
     }
     shape(form, j, step);
-    fill(form, step, copy.drafts[stepId] || rawValues(step, copy.answers));
+    fill(form, step, draftOf(step) || rawValues(step, copy.answers));
     var review = here.get("return") === "review";
     var previous = J.previousStep(j, stepId);
     var back = main.querySelector(".back-link");
@@ -557,8 +644,9 @@
     showConflicts(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      submitStep(form, event.submitter);
+      submitStep(form, submitterOf(event));
     });
+    handlers["step-form"] = submitStep;
     if (copy.lastStep !== stepId) { copy.lastStep = stepId; store(); }
   }
 
@@ -647,12 +735,16 @@
     var form = document.getElementById("review-form");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      confirmHere();
+    });
+    handlers["review-form"] = confirmHere;
+
+    function confirmHere() {
       var found = J.problems(j, copy.answers);
       if (found.length) return showReviewProblems(found);
-      copy.status = "completed";
-      copy.doneAt = Date.now();
+      copy.status = "completed"; // the server says when (its own clock) once it is sent
       queue({complete: true}).then(store).then(function () { goTo(flowUrl("done")); });
-    });
+    }
   }
 
   function showReviewProblems(found) {
@@ -702,8 +794,9 @@
     if (kept && copy && copy.status !== "completed") {
       // As the live start page does: carrying on comes first (starting again replaces).
       var title = main.querySelector("h1"), first = journey().steps[0];
-      var carryOn = el("a", {"class": "button", href: flowUrl(copy.lastStep || first.id)},
-                       [words("carry_on")]);
+      var carryOn = el("a", {"class": "button",
+                             href: copy.lastStep || !first ? flowUrl(copy.lastStep || "review")
+                               : flowUrl(first.id)}, [words("carry_on")]);
       title.parentNode.insertBefore(el("div", {"class": "panel"}, [
         el("p", {}, [words("started")]), el("p", {}, [carryOn])]), title.nextSibling);
     }
@@ -711,6 +804,22 @@
       // With signal the server starts the walkthrough (and records the consent) itself.
       if (navigator.onLine && !kept) return;
       event.preventDefault();
+      startHere(form);
+    });
+    handlers["start-form"] = startHere;
+  }
+
+  // Started with no signal: the server creates the session at the first sync, with this
+  // consent version and the phone's clock recorded as the phone's claim. Never over answers
+  // that wait to be sent: they would be lost.
+  function startHere() {
+    S.queued(flowId).then(function (waiting) {
+      if (waiting.length) {
+        problem = words("waiting");
+        show();
+        status.scrollIntoView();
+        return;
+      }
       var box = document.getElementById("f-consent");
       if (!box.checked) {
         clearMistakes();
@@ -722,13 +831,11 @@
         errorSummary(words("problem"), [el("a", {href: "#f-consent"}, [words("consent")])]);
         return;
       }
-      // Started with no signal: the server creates the session at the first sync, with this
-      // consent version and the phone's clock recorded as the phone's claim.
       copy = fresh();
       copy.startId = newId();
       copy.consentVersion = bundle.consent_version;
       copy.consentClaimedAt = new Date().toISOString();
-      S.dropCopy(flowId).then(store).then(function () {
+      return S.dropCopy(flowId).then(store).then(function () {
         var j = journey();
         goTo(j.steps.length ? flowUrl(j.steps[0].id) : flowUrl("review"));
       });
@@ -758,29 +865,47 @@
 
   function debounce(fn, ms) {
     var t = null;
-    return function () { clearTimeout(t); t = setTimeout(fn, ms); };
+    var run = function () { clearTimeout(t); t = setTimeout(fn, ms); };
+    run.cancel = function () { clearTimeout(t); };
+    return run;
   }
 
   // A finished walkthrough's answers leave a shared phone after a while (the answer sheet
-  // is for the days around the deadline, not for ever).
+  // is for the days around the deadline, not for ever): counted from when the server says it
+  // was confirmed, and never while anything waits to be sent.
   function forgetIfLongDone() {
     var days = bundle.keep_done_days;
-    if (copy && copy.status === "completed" && copy.doneAt &&
-        Date.now() - copy.doneAt > days * 86400000) {
+    if (!copy || copy.status !== "completed" || !copy.doneAt || !copy.serverKnown) return;
+    return S.queued(flowId).then(function (waiting) {
+      if (waiting.length || Date.now() - copy.doneAt <= days * 86400000) return;
       return S.forget(flowId).then(function () { copy = null; });
-    }
+    });
   }
 
-  // "Forget this phone": the phone's copy, queue and kept pages go first; the server then
-  // removes this phone's key and answers with Clear-Site-Data for the rest.
+  // "Forget this phone", and "Delete my answers": the phone's copy, queue and kept pages go
+  // too, the server's answer doing the rest (Clear-Site-Data, or the deletion). Forgetting
+  // first sends what waits to be sent, and does not forget while anything still waits: the
+  // answers would be lost (deleting them is what the family asked for).
   function hookForget() {
-    var form = document.getElementById("forget-form");
-    if (!form) return;
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      S.forget(flowId).then(function (names) {
-        return Promise.all(names.map(function (n) { return caches.delete(n); }));
-      }).catch(function () {}).then(function () { form.submit(); });
+    [["forget-form", true], ["delete-form", false]].forEach(function (hook) {
+      var form = document.getElementById(hook[0]);
+      if (!form) return;
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        (hook[1] ? trySend() : Promise.resolve()).then(function () {
+          return S.queued(flowId);
+        }).then(function (waiting) {
+          if (hook[1] && waiting.length) {
+            problem = words("waiting") || status.getAttribute("data-unsupported");
+            show();
+            status.scrollIntoView();
+            return;
+          }
+          return S.forget(flowId).then(function (names) {
+            return Promise.all(names.map(function (n) { return caches.delete(n); }));
+          }).catch(function () {}).then(function () { form.submit(); });
+        });
+      });
     });
   }
 
@@ -823,14 +948,17 @@
       })
       .then(function () {
         api.ready = true;
-        if (kind === "start") enhanceStart();
-        if (!copy) {
-          if (kept && kind !== "start") return location.replace(flowUrl(""));
-          if (kind === "start") return null;
-          // A live page of a session this phone has no copy of yet: take the server's.
-          return sync().then(function () { if (copy && kind === "step") enhanceStep(); });
+        if (!copy && kept && kind !== "start") return location.replace(flowUrl(""));
+        if (!copy && !kept && kind !== "start") {
+          // A live page of a session this phone has no copy of yet: one starts now, so that
+          // this very page works if the signal goes; the server's answers come with the sync.
+          copy = fresh();
+          copy.serverKnown = true;
+          var seen = document.querySelector('#step-form input[name="revision"]');
+          copy.revision = seen && seen.value !== "" ? +seen.value : null;
         }
-        if (kind === "step") enhanceStep();
+        if (kind === "start") enhanceStart();
+        else if (kind === "step") enhanceStep();
         else if (kind === "review" && kept) enhanceReview();
         else if (kind === "done" && kept) enhanceDone();
         else if (kind === "save" && kept) enhanceSave();
@@ -839,8 +967,8 @@
         // A press of Continue that came before this script was ready (register.js kept it).
         var early = window.WizardEarly;
         window.WizardEarly = null;
-        if (early) early.form.requestSubmit(early.submitter || undefined);
-        return sync();
+        if (early && handlers[early.form.id]) handlers[early.form.id](early.form, early.submitter);
+        return copy ? sync() : null;
       })
       .catch(function (error) {
         if (error && error.soft) {

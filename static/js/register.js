@@ -6,14 +6,23 @@
 // (window.WizardWorker fails).
 (function () {
   "use strict";
-  var main = document.getElementById("main");
+  var main = document.getElementById("main"), loaded = Date.now();
+  // Which button sent a form, for browsers without event.submitter (before Chrome 81).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[type=submit]");
+    if (button) window.WizardSubmitter = button;
+  }, true);
   // A page the phone kept cannot be posted (there is no signal): a press of Continue before
-  // offline.js is ready waits for it (it acts on window.WizardEarly once it is).
+  // offline.js is ready waits for it (it acts on window.WizardEarly once it is); after 10 s
+  // without it, the browser's own post goes (perhaps the signal is back).
   if (main && main.getAttribute("data-offline")) {
     document.addEventListener("submit", function (event) {
-      if (window.WizardOffline && window.WizardOffline.ready) return;
+      if ((window.WizardOffline && window.WizardOffline.ready) || Date.now() - loaded > 10000) {
+        return;
+      }
       event.preventDefault();
-      window.WizardEarly = {form: event.target, submitter: event.submitter};
+      window.WizardEarly = {form: event.target,
+                            submitter: event.submitter || window.WizardSubmitter};
     }, true);
   }
   if ("serviceWorker" in navigator) {

@@ -55,34 +55,49 @@ function keep(m) {
     record = record || {flow: m.flow, version: m.version, langs: {}};
     var mine = record.langs[m.lang] || {};
     record.lang = m.lang; // the language the family last used: kept pages open in it
-    if (mine.ready === m.cache) return WizardStore.putFlow(record);
-    record.langs[m.lang] = {ready: mine.ready, pending: m.cache, pages: mine.pages};
-    return WizardStore.putFlow(record).then(function () {
-      return fetch(m.bundle, {credentials: "same-origin"});
-    }).then(function (response) {
-      if (!response.ok) throw new Error("bundle " + response.status);
-      return response.json();
-    }).then(function (b) {
-      return caches.open(m.cache).then(function (cache) {
-        return Promise.all(Object.keys(b.html).map(function (url) {
-          return cache.put(url, new Response(b.html[url], {headers: b.headers}));
-        })).then(function () {
-          return cache.addAll(b.assets); // most likely in the HTTP cache already
-        }).then(function () {
-          delete b.html; // kept once, as pages
-          return cache.put(m.bundle, new Response(JSON.stringify(b), {
-            headers: {"Content-Type": "application/json"}}));
-        });
-      }).then(function () {
-        return WizardStore.getFlow(m.flow, m.version);
-      }).then(function (latest) {
-        latest = latest || record;
-        latest.title = b.flow_title;
-        latest.langs[m.lang] = {ready: m.cache, pending: null, pages: b.pages};
-        return WizardStore.putFlow(latest);
+    return (mine.ready === m.cache ? caches.has(m.cache) : Promise.resolve(false))
+      .then(function (already) {
+        if (already) return WizardStore.putFlow(record);
+        return fill(m, record, mine);
       });
-    }).then(tidy);
   });
+}
+
+function fill(m, record, mine) {
+  var name = m.cache;
+  record.langs[m.lang] = {ready: mine.ready, pending: name, pages: mine.pages};
+  return WizardStore.putFlow(record).then(function () {
+    return fetch(m.bundle, {credentials: "same-origin"});
+  }).then(function (response) {
+    if (!response.ok) throw new Error("bundle " + response.status);
+    return response.json();
+  }).then(function (b) {
+    // Named by the server's build, not the page's: a page of an older build may ask.
+    if (b.cache !== name) {
+      record.langs[m.lang].pending = b.cache;
+      name = b.cache;
+    }
+    return WizardStore.putFlow(record).then(function () {
+      return caches.open(name);
+    }).then(function (cache) {
+      return Promise.all(Object.keys(b.html).map(function (url) {
+        return cache.put(url, new Response(b.html[url], {headers: b.headers}));
+      })).then(function () {
+        return cache.addAll(b.assets); // most likely in the HTTP cache already
+      }).then(function () {
+        delete b.html; // kept once, as pages
+        return cache.put(m.bundle, new Response(JSON.stringify(b), {
+          headers: {"Content-Type": "application/json"}}));
+      });
+    }).then(function () {
+      return WizardStore.getFlow(m.flow, m.version);
+    }).then(function (latest) {
+      latest = latest || record;
+      latest.title = b.flow_title;
+      latest.langs[m.lang] = {ready: name, pending: null, pages: b.pages};
+      return WizardStore.putFlow(latest);
+    });
+  }).then(tidy);
 }
 
 function tidy() {

@@ -490,7 +490,7 @@ def test_a_database_the_browser_closed_is_opened_again_and_persistence_is_asked(
     family.page.evaluate("() => WizardStore.close()")
     family.answer(hukou="other_province")
     wait_for(family.page, """f => WizardStore.getSession(f).then(c =>
-        c && c.drafts && c.drafts.hukou && c.drafts.hukou.hukou === "other_province")""",
+        c && c.drafts.hukou && c.drafts.hukou.raw.hukou === "other_province")""",
              FLOW_ID)
     assert family.page.evaluate("() => window.persistAsked") >= 1
 

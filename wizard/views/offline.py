@@ -144,6 +144,8 @@ def _words() -> dict:
                         "answers on this phone were not sent."),
         "lang_missing": gettext("This language is not saved on this phone. Connect to the "
                                 "internet to switch language."),
+        "not_sent": gettext("Your answers on this phone could not be sent. Open the start "
+                            "page when there is signal."),
         "started": gettext("You have already started on this phone."),
         "carry_on": gettext("Continue where you left off"),
         "no_storage": gettext("This browser cannot keep your answers without signal. Stay "
@@ -245,7 +247,8 @@ def _cacheable(response):
 
 # The live pages that offline.js enhances (and keeps on the phone), by endpoint.
 _PAGE_KINDS = {"family.start": "start", "family.begin": "start", "family.step": "step",
-               "family.review": "review", "family.done": "done", "family.save": "save"}
+               "family.review": "review", "family.done": "done", "family.save": "save",
+               "family.delete": "delete"}
 
 
 @bp.app_context_processor
