@@ -150,6 +150,15 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return request.is_secure or super().get_cookie_secure(app)
 
+    def should_set_cookie(self, app, session) -> bool:
+        # Once a family has the cookie, Flask sends it again on every response (a permanent
+        # session is refreshed each request), also on what the service worker or a shared
+        # cache may keep (/sw.js, the manifest, the offline pages and bundles) and on the
+        # sync API, which needs no CSRF secret: those never set it.
+        if request.blueprint in ("offline", "api"):
+            return False
+        return super().should_set_cookie(app, session)
+
 
 def _instance_secret(instance: Path) -> str:
     """A per-installation secret kept in instance/, made on first start (never in git)."""

@@ -6,6 +6,7 @@ session from the same cookie, keep it alive the same way and expire it the same 
 
 from __future__ import annotations
 
+import base64
 import datetime
 
 from flask import current_app, request
@@ -46,6 +47,21 @@ def create(flow, locale: str, consent_version: str, **extra) -> str:
 def token(flow_id: str) -> str | None:
     value = request.cookies.get(cookie_name(flow_id))
     return value if value and len(value) <= 100 else None
+
+
+def device(flow_id: str) -> str | None:
+    """This device as its saved answers record it: its cookie token's hash (as stored in
+    session_tokens, never the token), or None without a cookie."""
+    value = token(flow_id)
+    return security.hash_token(value) if value else None
+
+
+def key(session_id: int) -> str:
+    """The session's key for the sync API (a phone's copy says which session it belongs to):
+    stable, and telling nothing (not even the session's number) without the app secret.
+    22 URL-safe base64 characters: 132 bits of an HMAC."""
+    mac = security._mac(current_app.config["SECRET_KEY"], "session-key", str(session_id))
+    return base64.urlsafe_b64encode(mac).decode()[:22]
 
 
 def from_cookie(flow_id: str) -> dict | None:

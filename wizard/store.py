@@ -130,6 +130,20 @@ def m003_sync(db: Database) -> None:
         )""")
 
 
+@migrations()
+def m004_answer_device(db: Database) -> None:
+    # Which device wrote each answer: the SHA-256 of its cookie token (as in session_tokens),
+    # NULL when not known (answers saved before this migration, or by a save naming no
+    # device). A phone queues several changes offline with one base_revision (it cannot know
+    # the server's next one): its own later edit of an answer is not a conflict with its
+    # earlier one.
+    db.execute("ALTER TABLE answers ADD COLUMN device TEXT")
+    # When the family last confirmed their answers (server time), for the phone's copy. Sessions
+    # completed before this migration get the best time known: their last change.
+    db.execute("ALTER TABLE sessions ADD COLUMN completed_at TEXT")
+    db.execute("UPDATE sessions SET completed_at = updated_at WHERE status = 'completed'")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -319,6 +333,11 @@ class Store:
         return self._one("SELECT s.* FROM sessions s JOIN session_tokens t ON t.session_id = s.id "
                          "WHERE t.token_hash = ?", (token_hash,))
 
+    def session_by_start(self, flow_id: str, start_hash: str) -> dict | None:
+        """The session made from an offline start (its id hashed), or None."""
+        return self._one("SELECT * FROM sessions WHERE flow_id = ? AND start_hash = ?",
+                         (flow_id, start_hash))
+
     def session_by_resume(self, resume_hash: str) -> dict | None:
         return self._one("SELECT * FROM sessions WHERE resume_hash = ?", (resume_hash,))
 
@@ -463,6 +482,7 @@ class Store:
         values: Mapping[str, Any],
         entered_by: str = "family",
         seen_revision: int | None = None,
+        device: str | None = None,
     ) -> int:
         """Save one step's answers in one transaction; returns the session's new revision.
 
@@ -470,12 +490,15 @@ class Store:
         seen_revision (the revision when the person opened the page), a save is refused with
         Conflict if another save since then, e.g. from the volunteer's phone, changed one of
         these answers to something else: the person is shown it instead of overwriting it.
+        `device` (the hash of the saving device's token) is stored with each answer; with it,
+        only answers another device wrote since seen_revision count: a device never conflicts
+        with its own earlier saves. Without it, every save since seen_revision counts.
         """
         with self.write():
-            return self._save(session_id, values, entered_by, seen_revision)
+            return self._save(session_id, values, entered_by, seen_revision, device)
 
     def _save(self, session_id: int, values: Mapping[str, Any], entered_by: str,
-              seen_revision: int | None) -> int:
+              seen_revision: int | None, device: str | None = None) -> int:
         """save_answers inside a write transaction the caller holds (shared with
         apply_change, which records the change in the same transaction)."""
         stamp = now()
@@ -485,25 +508,32 @@ class Store:
             raise LookupError(f"no session {session_id}")
         if seen_revision is not None and values:
             marks = ", ".join("?" * len(values))
+            # An answer of unknown origin (NULL) counts as another device's.
+            others, mine = ("", ()) if device is None else (
+                " AND (device IS NULL OR device != ?)", (device,))
             changed = {
                 r["field_id"]: json.loads(r["value"])
                 for r in self.db.query(
                     f"SELECT field_id, value FROM answers WHERE session_id = ? "
-                    f"AND revision > ? AND field_id IN ({marks})",
-                    (session_id, seen_revision, *values))
+                    f"AND revision > ? AND field_id IN ({marks}){others}",
+                    (session_id, seen_revision, *values, *mine))
                 if json.loads(r["value"]) != values[r["field_id"]]
             }
             if changed:
                 raise Conflict(row["revision"], changed)
         revision = row["revision"] + 1
         for field_id, value in values.items():
+            # An answer saved again unchanged (a step is saved whole) keeps its revision and
+            # author: it was not changed, so it can be no one's conflict.
             self.db.execute(
                 "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
-                "entered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, field_id) "
+                "entered_at, device) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (session_id, field_id) "
                 "DO UPDATE SET value = excluded.value, revision = excluded.revision, "
-                "entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                "entered_by = excluded.entered_by, entered_at = excluded.entered_at, "
+                "device = excluded.device WHERE answers.value != excluded.value",
                 (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
-                 entered_by, stamp),
+                 entered_by, stamp, device),
             )
         self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
                         (revision, stamp, session_id))
@@ -543,18 +573,19 @@ class Store:
     def apply_change(self, session_id: int, change_id: str, step_id: str,
                      values: Mapping[str, Any], seen_revision: int | None,
                      claimed_at: str | None = None, extra: Mapping | None = None,
-                     entered_by: str = "family") -> dict:
+                     entered_by: str = "family", device: str | None = None) -> dict:
         """Save a step's answers from a phone's queue and record the change, in one
         transaction: a crash can never save without recording (the retry would save again)
         or record without saving (the answers would be lost). Returns
         {"status": "applied", "revision": n, **extra}; a change recorded before returns what
         it came to then, with "replayed": true, and saves nothing. Raises Conflict (nothing
-        saved or recorded) like save_answers, and LookupError for an ended session."""
+        saved or recorded) like save_answers (`device` as there), and LookupError for an
+        ended session."""
         with self.write():
             earlier = self._recorded(session_id, change_id)
             if earlier is not None:
                 return earlier
-            revision = self._save(session_id, values, entered_by, seen_revision)
+            revision = self._save(session_id, values, entered_by, seen_revision, device)
             # Where the family was on the phone: where the step pages will take them.
             self.db.execute("UPDATE sessions SET last_step = ? WHERE id = ?",
                             (step_id, session_id))
@@ -570,17 +601,22 @@ class Store:
             earlier = self._recorded(session_id, change_id)
             if earlier is not None:
                 return earlier
-            self.db.execute("UPDATE sessions SET status = 'completed', updated_at = ? "
-                            "WHERE id = ? AND status IN ('active', 'completed')",
-                            (now(), session_id))
+            stamp = now()
+            self.db.execute("UPDATE sessions SET status = 'completed', updated_at = ?, "
+                            "completed_at = ? WHERE id = ? AND status IN ('active', 'completed')",
+                            (stamp, stamp, session_id))
             result = {"status": "completed"}
             self._record(session_id, change_id, "", result, claimed_at)
         return result
 
     def set_status(self, session_id: int, status: str) -> None:
+        """A new status; "completed" also notes when (the last time the family confirmed)."""
+        stamp = now()
         with self.write():
-            self.db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?",
-                            (status, now(), session_id))
+            self.db.execute(
+                "UPDATE sessions SET status = ?, updated_at = ?, completed_at = CASE "
+                "WHEN ? = 'completed' THEN ? ELSE completed_at END WHERE id = ?",
+                (status, stamp, status, stamp, session_id))
 
     def delete_session(self, session_id: int, actor: str = "family") -> None:
         """Erase a family's answers (PIPL deletion on request); the session row stays as a

@@ -597,9 +597,10 @@
       // A live page: the server has filled it. A draft typed here before signal was lost
       // (and the page reloaded since) comes back, and so does a step the server refused
       // after a sync, with the server's messages.
-      var draft = draftOf(step);
+      var draft = draftOf(step), held = (copy.held || {})[stepId];
       if (draft) fill(form, step, draft);
       else if (refused) fill(form, step, rawValues(step, refused.values));
+      else if (held) fill(form, step, rawValues(step, held)); // waits for the family's choice
       if (refused) showMistakes(refused.errors);
       form.addEventListener("submit", function (event) {
         var by = submitterOf(event);

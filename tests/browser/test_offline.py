@@ -135,6 +135,17 @@ def restore(context) -> None:
     context.set_offline(False)
 
 
+def online_until(family: Family, site: Site, step: str) -> None:
+    """Started and answered online up to `step` (the local family's answers), with the
+    flow kept and the phone's copy as recent as the server's."""
+    family.base = site.url
+    family.open("")
+    family.start()
+    family.walk(LOCAL, stop_at=step)
+    wait_kept(family.page)
+    wait_copy(family.page, site)
+
+
 def offline_start(family: Family) -> None:
     """The start page online (that is all it takes), then no signal, then Start."""
     family.open("")
@@ -251,12 +262,7 @@ def test_signal_lost_on_a_live_page_then_a_mistake_then_a_sync_that_fails_and_re
     """Online first; the signal goes while a step is open: that step is kept on the phone,
     a mistake gets the server's own message, and a sync that meets a 500 and then a dropped
     connection keeps everything and tries again."""
-    family.base = site.url
-    family.open("")
-    family.start()
-    family.walk(LOCAL, stop_at="hukou")
-    wait_kept(family.page)
-    wait_copy(family.page, site)
+    online_until(family, site, "hukou")
     assert family.page.locator("main").get_attribute("data-offline") is None  # live
     cut(family.page.context)
     family.answer(hukou="shanghai")
@@ -319,10 +325,9 @@ def test_signal_lost_on_a_live_page_then_a_mistake_then_a_sync_that_fails_and_re
     assert site.query("SELECT COUNT(*) FROM sessions") == [(1,)]
 
 
-def test_two_phones_change_one_answer_offline_and_the_family_chooses(site, new_context):
-    """The family's phone and a second one (resumed with the code) both change the district
-    with no signal. The first to sync wins the server; the second is shown both answers and
-    keeps its own: nothing typed on either phone is lost without the family choosing."""
+def two_phones(site: Site, new_context) -> tuple[Family, Family]:
+    """One family's walkthrough, finished on the first phone and opened on a second one with
+    the resume code; both on the review page, each with its copy and its kept pages."""
     first = Family(new_context().new_page(), site.url)
     first.open("")
     first.start()
@@ -339,6 +344,14 @@ def test_two_phones_change_one_answer_offline_and_the_family_chooses(site, new_c
         phone.open("review")
         wait_kept(phone.page)
         wait_copy(phone.page, site)
+    return first, second
+
+
+def test_two_phones_change_one_answer_offline_and_the_family_chooses(site, new_context):
+    """The family's phone and a second one (resumed with the code) both change the district
+    with no signal. The first to sync wins the server; the second is shown both answers and
+    keeps its own: nothing typed on either phone is lost without the family choosing."""
+    first, second = two_phones(site, new_context)
 
     for phone, district in ((first, "minhang"), (second, "pudong")):
         cut(phone.page.context)
@@ -377,12 +390,7 @@ def test_two_phones_change_one_answer_offline_and_the_family_chooses(site, new_c
 
 
 def test_a_new_build_and_a_new_flow_version_leave_a_kept_flow_working(site, family):
-    family.base = site.url
-    family.open("")
-    family.start()
-    family.walk(LOCAL, stop_at="district")
-    wait_kept(family.page)
-    wait_copy(family.page, site)
+    online_until(family, site, "district")
     page = family.page
     old_bundle = f"wizard-flow-{FLOW_ID}-v{VERSION}-en-build-one"
     assert old_bundle in page.evaluate("() => caches.keys()")
@@ -543,12 +551,7 @@ def test_a_step_the_server_refuses_is_shown_on_its_page_with_the_servers_message
     """The phone's rules and the server's should agree (the shared vectors see to it), but a
     change the server refuses must still reach the family: on its own step, with the
     server's message, the phone's answer kept."""
-    family.base = site.url
-    family.open("")
-    family.start()
-    family.walk(LOCAL, stop_at="guardian")
-    wait_kept(family.page)
-    wait_copy(family.page, site)
+    online_until(family, site, "guardian")
     cut(family.page.context)
     family.page.evaluate("""f => WizardStore.enqueue(f, {id: "refused-by-the-server-0001",
         step: "guardian", values: {guardian1_relation: "mother", guardian1_mobile: "12345"},
@@ -583,12 +586,7 @@ def test_a_step_the_server_refuses_is_shown_on_its_page_with_the_servers_message
 
 
 def test_forget_this_phone_clears_what_the_site_keeps_on_it(site, family):
-    family.base = site.url
-    family.open("")
-    family.start()
-    family.walk(LOCAL, stop_at="hukou")
-    wait_kept(family.page)
-    wait_copy(family.page)
+    online_until(family, site, "hukou")
     family.open("save")
     kit(family.page)
     assert family.page.evaluate("() => caches.keys().then(k => k.length)") >= 2
@@ -614,3 +612,54 @@ def test_forget_this_phone_clears_what_the_site_keeps_on_it(site, family):
     })""") == 0
     family.open("review")
     assert "could not find your answers" in family.page.locator("main").inner_text()
+
+
+def test_a_phone_changing_its_own_answer_twice_offline_is_no_conflict(site, family):
+    """Offline, every change is based on the last revision the phone saw: the second edit of
+    an answer must not come back as a conflict with the first (there is no other phone)."""
+    online_until(family, site, "housing")
+    cut(family.page.context)
+    for district in ("minhang", "pudong"):
+        family.page.goto(family.url("district"))
+        ready(family.page)
+        family.answer(district=district)
+        family.continue_()
+    restore(family.page.context)
+    family.page.reload()
+    wait_sent(family.page)
+    assert site.answers()["district"] == "pudong"
+    statuses = [json.loads(r)["status"] for r, in site.query(
+        "SELECT result FROM sync_changes ORDER BY rowid")]
+    assert statuses == ["applied", "applied"]
+    assert not family.page.locator("#offline-status").get_by_text("two phones").count()
+
+
+def test_a_conflict_keeps_the_other_answers_of_its_step(site, new_context):
+    """The volunteer's phone changes the relation; the family's phone, offline, changes the
+    relation and the mobile number. The relation is a conflict; the new mobile number must
+    not be lost while the family decides."""
+    first, second = two_phones(site, new_context)
+    cut(second.page.context)
+    second.page.goto(second.url("guardian?return=review"))
+    ready(second.page)
+    second.answer(guardian1_relation="father", guardian1_mobile="13912345678")
+    second.continue_()
+    # Meanwhile, with signal, the other phone changes the relation.
+    first.open("guardian?return=review")
+    first.answer(guardian1_relation="other_guardian")
+    first.continue_()
+    restore(second.page.context)
+    second.page.reload()
+    wait_sent(second.page)
+    assert site.answers()["guardian1_relation"] == "other_guardian"
+    second.page.goto(second.url("guardian"))
+    ready(second.page)
+    # The phone still shows its own new number while the relation waits for a choice.
+    assert second.page.locator('[name="guardian1_mobile"]').input_value() == "13912345678"
+    panel = second.page.locator('[data-conflict="guardian1_relation"]')
+    with second.page.expect_navigation():
+        panel.get_by_role("button", name="Keep the other phone's answer").click()
+    wait_sent(second.page)
+    answers = site.answers()
+    assert answers["guardian1_relation"] == "other_guardian"
+    assert answers["guardian1_mobile"] == "13912345678"

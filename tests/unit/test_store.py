@@ -20,7 +20,8 @@ def test_migrations_are_idempotent_and_reported(db):
     assert db.migrate() == []
     health = db.health()
     assert health["ok"] and health["pending"] == []
-    assert health["migrations"] == ["m001_base", "m002_drafts", "m003_sync"]
+    assert health["migrations"] == ["m001_base", "m002_drafts", "m003_sync",
+                                    "m004_answer_device"]
 
 
 def test_publish_flow_keeps_exact_source(db, branching):
@@ -219,7 +220,7 @@ def test_eight_processes_each_save_200_steps(tmp_path, branching):
 
 
 def test_migration_m003_sync_is_applied(db):
-    assert db.health()["migrations"][-1] == "m003_sync"
+    assert "m003_sync" in db.health()["migrations"]
     assert "sync_changes" in db.db.table_names()
     columns = {c.name for c in db.db["sessions"].columns}
     assert {"started_offline", "consent_claimed_at", "start_hash"} <= columns
@@ -351,3 +352,83 @@ def test_an_expired_session_takes_no_answers(db, branching):
     with pytest.raises(LookupError):
         db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, None)
     assert db.answers(sid) == {}
+
+
+# ------------------------------------------------------------ which device wrote an answer
+
+
+def test_migration_m004_adds_the_device_and_the_completion_time(tmp_path, branching):
+    # A database made before m004, with a session completed then: it gets the best time known.
+    s = store.Store(tmp_path / "old.sqlite3")
+    with s.write():
+        store.migrations.apply(s.db, stop_before="m004_answer_device")
+    s.publish_flow(branching)
+    done, active = new_session(s, "a"), new_session(s, "b")
+    s.db.execute("INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
+                 "entered_at) VALUES (?, 'hukou', '\"other\"', 1, 'family', 'then')", (active,))
+    s.db.execute("UPDATE sessions SET status = 'completed' WHERE id = ?", (done,))
+    assert s.migrate() == ["m004_answer_device"]
+    assert "device" in {c.name for c in s.db["answers"].columns}
+    assert s.db.execute("SELECT device FROM answers").fetchall() == [(None,)]
+    assert s.session(done)["completed_at"] == s.session(done)["updated_at"]
+    assert s.session(active)["completed_at"] is None
+    s.close()
+
+
+def test_a_devices_own_saves_never_conflict_with_each_other(db, branching):
+    sid = make_session(db, branching)
+    # One phone, two saves of one answer, both made from revision 0 (queued offline).
+    assert db.save_answers(sid, {"hukou": "other"}, seen_revision=0, device="phone") == 1
+    assert db.save_answers(sid, {"hukou": "shanghai"}, seen_revision=0, device="phone") == 2
+    assert db.answers(sid) == {"hukou": "shanghai"}
+    assert db.db.execute("SELECT device FROM answers").fetchall() == [("phone",)]
+    # Another device from revision 0: a conflict, as before.
+    with pytest.raises(store.Conflict) as info:
+        db.save_answers(sid, {"hukou": "other"}, seen_revision=0, device="volunteer")
+    assert info.value.changed == {"hukou": "shanghai"}
+    # Without a device every save since seen_revision counts, even the phone's own.
+    with pytest.raises(store.Conflict):
+        db.save_answers(sid, {"hukou": "other"}, seen_revision=0)
+    # An answer of unknown origin (saved without a device) is another device's.
+    db.save_answers(sid, {"mobile": "13800138000"})
+    with pytest.raises(store.Conflict):
+        db.save_answers(sid, {"mobile": "13900139000"}, seen_revision=0, device="phone")
+    # Once another device wrote it last, the phone's old revision conflicts again.
+    db.save_answers(sid, {"hukou": "other"}, seen_revision=2, device="volunteer")
+    with pytest.raises(store.Conflict):
+        db.save_answers(sid, {"hukou": "shanghai"}, seen_revision=0, device="phone")
+
+
+def test_apply_change_records_the_device(db, branching):
+    sid = make_session(db, branching)
+    db.apply_change(sid, "a" * 22, "hukou", {"hukou": "other"}, 0, device="phone")
+    assert db.apply_change(sid, "b" * 22, "hukou", {"hukou": "shanghai"}, 0,
+                           device="phone")["status"] == "applied"
+    with pytest.raises(store.Conflict):
+        db.apply_change(sid, "c" * 22, "hukou", {"hukou": "other"}, 0, device="other")
+
+
+def test_completion_time_is_noted(db, branching):
+    sid = make_session(db, branching)
+    assert db.session(sid)["completed_at"] is None
+    db.set_status(sid, "completed")
+    first = db.session(sid)["completed_at"]
+    assert first and first == db.session(sid)["updated_at"]
+    db.set_status(sid, "deleted")  # another status keeps it (as a record of when)
+    assert db.session(sid)["completed_at"] == first
+    other = new_session(db, "other-phone")
+    db.complete_change(other, "d" * 22)
+    assert db.session(other)["completed_at"] == db.session(other)["updated_at"]
+
+
+def test_an_answer_saved_again_unchanged_is_no_conflict_for_another_device(db, branching):
+    """A step is saved whole: its unchanged answers keep their revision and author, so a
+    device that changed only one of them conflicts with that one alone."""
+    sid = make_session(db, branching)
+    first = db.save_answers(sid, {"a": "1", "b": "2"}, device="phone-1")
+    db.save_answers(sid, {"a": "changed", "b": "2"}, device="phone-2", seen_revision=first)
+    rows = {r["field_id"]: r for r in db.answer_rows(sid)}
+    assert rows["b"]["revision"] == first
+    with pytest.raises(store.Conflict) as conflict:
+        db.save_answers(sid, {"a": "mine", "b": "new"}, device="phone-1", seen_revision=first)
+    assert set(conflict.value.changed) == {"a"}

@@ -270,6 +270,52 @@ def test_a_change_that_agrees_with_the_other_phone_is_no_conflict(app, client, d
     assert body["results"][0]["status"] == "applied"
 
 
+def second_device(app, db):
+    """Another device of the latest session (a volunteer's phone): its own token."""
+    token = security.new_token()
+    db.add_token(session_id(db), security.hash_token(token))
+    device = app.test_client()
+    device.set_cookie(COOKIE, token)
+    return device
+
+
+def test_one_phones_own_edits_queued_offline_never_conflict_with_each_other(client, db):
+    # Offline, the phone cannot know the server's next revision: every change it queues
+    # carries the one it last saw (0), and it changed its mind about the answer twice.
+    started(client)
+    body = sync(client, [change(1, "hukou", {"hukou": "other"}, base=0),
+                         change(2, "hukou", {"hukou": "shanghai"}, base=0)]).get_json()
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"], body
+    # And again in a later sync, still on the revision it last saw.
+    body = sync(client, [change(3, "hukou", {"hukou": "other"}, base=0)]).get_json()
+    assert body["results"][0]["status"] == "applied" and body["answers"]["hukou"] == "other"
+    rows = db.db.execute("SELECT device FROM answers").fetchall()
+    assert rows == [(security.hash_token(client.get_cookie(COOKIE).value),)]
+
+
+def test_a_step_page_save_and_the_same_phones_queue_do_not_conflict(client, db):
+    # The phone saved hukou online on its step page, then lost the signal with a queue made
+    # from the revision before that save.
+    started(client)
+    assert client.post(f"{BR}/hukou", data={"hukou": "other", "revision": "0"}) \
+        .status_code == 303
+    body = sync(client, [change(1, "hukou", {"hukou": "shanghai"}, base=0)]).get_json()
+    assert body["results"][0]["status"] == "applied" and body["answers"]["hukou"] == "shanghai"
+
+
+def test_the_same_edits_from_two_devices_of_one_session_conflict(app, client, db):
+    started(client)
+    other = second_device(app, db)
+    assert sync(client, [change(1, "hukou", {"hukou": "other"}, base=0)]) \
+        .get_json()["results"][0]["status"] == "applied"
+    body = sync(other, [change(2, "hukou", {"hukou": "shanghai"}, base=0)]).get_json()
+    assert body["results"][0]["status"] == "conflict"
+    assert body["answers"]["hukou"] == "other"
+    # A step page of the other device, opened at revision 0, is refused the same way.
+    page = other.post(f"{BR}/hukou", data={"hukou": "shanghai", "revision": "0"})
+    assert page.status_code == 422 and db.answers(session_id(db))["hukou"] == "other"
+
+
 # ---------------------------------------------------------------- a flow started offline
 
 
@@ -308,11 +354,46 @@ def test_a_flow_started_offline_gets_one_session_even_when_the_start_is_sent_twi
     assert count(db, "audit_log") == 0
 
 
-def test_a_device_with_a_session_ignores_a_start(client, db):
+def test_a_start_is_a_new_session_whatever_session_the_cookie_opens(client, db):
+    # A shared phone: the cookie is another family's session A; this family started offline.
     started(client)
-    body = sync(client, [], start=start()).get_json()
-    assert count(db, "sessions") == 1 and body["session"]["revision"] == 0
-    assert db.db.execute("SELECT started_offline FROM sessions").fetchone()[0] == 0
+    sync(client, [change(1, "hukou", {"hukou": "other"}, base=0)])
+    first = session_id(db)
+    token_a = client.get_cookie(COOKIE).value
+    queue = [change(2, "hukou", {"hukou": "shanghai"}, base=None)]
+    response = sync(client, queue, start=start())
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert count(db, "sessions") == 2
+    second = session_id(db)
+    assert second != first and body["results"][0]["status"] == "applied"
+    assert db.answers(first) == {"hukou": "other"}  # A unchanged
+    assert db.answers(second) == {"hukou": "shanghai"} == body["answers"]
+    assert db.session(second)["started_offline"] == 1
+    # The device now holds B's cookie (A's token still belongs to A, on A's other devices).
+    token_b = client.get_cookie(COOKIE).value
+    assert token_b != token_a
+    assert db.session_by_token(security.hash_token(token_b))["id"] == second
+    # The same start again, from the device that holds B: one session, no new token.
+    tokens = count(db, "session_tokens")
+    again = sync(client, queue, start=start()).get_json()
+    assert again["results"][0]["replayed"] is True
+    assert count(db, "sessions") == 2 and count(db, "session_tokens") == tokens
+    assert client.get_cookie(COOKIE).value == token_b
+
+
+def test_a_cookie_of_a_deleted_session_does_not_stop_a_start(client, db):
+    started(client)
+    token = client.get_cookie(COOKIE).value
+    assert client.post(f"{BR}/delete").status_code == 303
+    client.set_cookie(COOKIE, token)  # the phone kept the old cookie
+    response = sync(client, [change(1, "hukou", {"hukou": "other"}, base=None)],
+                    start=start())
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["results"][0]["status"] == "applied"
+    assert count(db, "sessions") == 2
+    assert db.answers(session_id(db)) == {"hukou": "other"}
+    assert client.get_cookie(COOKIE).value != token
 
 
 def test_a_start_on_an_unpublished_version_or_old_consent_is_refused(client, db):
@@ -326,6 +407,79 @@ def test_without_a_session_or_a_start_the_answer_is_no_session(client, db):
     client.set_cookie(COOKIE, "forged-token")
     assert_refused(sync(client, []), 401, "no_session")
     assert count(db, "sync_changes") == 0
+
+
+# ---------------------------------------------------------------- the session's key
+
+
+def test_the_session_key_is_stable_per_session_and_tells_nothing(app, client, db):
+    started(client)
+    key = sync(client, []).get_json()["session"]["key"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", key)
+    assert sync(client, [change(1, "hukou", {"hukou": "other"})]) \
+        .get_json()["session"]["key"] == key
+    assert second_device(app, db).post(
+        URL, data=json.dumps({"version": 1, "changes": []}), headers=HEADERS
+    ).get_json()["session"]["key"] == key  # the same session on another device
+    other = app.test_client()
+    started(other)
+    assert sync(other, []).get_json()["session"]["key"] != key
+    # Made with the app's secret: not the session's number, nor found in the database.
+    sid = session_id(db)
+    assert str(sid) not in key
+    assert key not in json.dumps(list(db.db.query("SELECT * FROM sessions")))
+
+
+def test_a_matching_session_key_is_accepted(client, db):
+    started(client)
+    key = sync(client, []).get_json()["session"]["key"]
+    response = sync(client, [change(1, "hukou", {"hukou": "other"})], session_key=key)
+    assert response.status_code == 200
+    assert response.get_json()["results"][0]["status"] == "applied"
+
+
+def test_a_copy_of_another_session_is_refused_and_nothing_applied(client, db):
+    # The family deleted their answers and started again online on this phone: its copy (and
+    # queue) belong to the deleted session. Replayed, they would bring the deleted answers back.
+    started(client)
+    old_key = sync(client, [change(1, "hukou", {"hukou": "other"})]).get_json()["session"]["key"]
+    assert client.post(f"{BR}/delete").status_code == 303
+    started(client)
+    fresh = session_id(db)
+    response = sync(client, [change(2, "hukou", {"hukou": "other"}, base=None)],
+                    session_key=old_key)
+    assert_refused(response, 409, "other_session")
+    assert not any(c.startswith(COOKIE + "=") for c in response.headers.getlist("Set-Cookie"))
+    assert db.answers(fresh) == {} and count(db, "sync_changes") == 0
+    assert db.session(fresh)["revision"] == 0
+
+
+def test_a_session_key_with_a_start_not_yet_made_is_refused_and_makes_nothing(client, db):
+    started(client)
+    key = sync(client, []).get_json()["session"]["key"]
+    assert_refused(sync(client, [change(1, "hukou", {"hukou": "other"})], start=start(),
+                        session_key=key), 409, "other_session")
+    assert count(db, "sessions") == 1 and count(db, "answers") == 0
+
+
+def test_a_session_key_of_the_starts_own_session_is_accepted(app, db):
+    phone = app.test_client()
+    key = sync(phone, [], start=start()).get_json()["session"]["key"]
+    retry = app.test_client()  # the cookie was lost, the key kept
+    assert sync(retry, [], start=start(), session_key=key).status_code == 200
+    assert count(db, "sessions") == 1
+
+
+def test_completed_at_is_the_servers_time_of_completion(client, db):
+    started(client)
+    body = sync(client, []).get_json()
+    assert body["session"]["completed_at"] is None
+    db.set_status(session_id(db), "completed")
+    body = sync(client, []).get_json()
+    stored = db.session(session_id(db))["completed_at"]
+    assert body["session"]["status"] == "completed"
+    assert body["session"]["completed_at"] == stored
+    assert datetime.datetime.fromisoformat(stored).tzinfo is not None
 
 
 # ---------------------------------------------------------------- ended sessions, flows
@@ -526,6 +680,9 @@ HOSTILE = {
     "start id short": valid(start={"id": "x", "consent_version": "v1"}),
     "start consent a number": valid(start={"id": cid(9), "consent_version": 1}),
     "start unknown key": valid(start={"id": cid(9), "consent_version": "v1", "x": 1}),
+    "session key a number": valid(session_key=12345),
+    "session key empty": valid(session_key=""),
+    "session key too long": valid(session_key="k" * 101),
 }
 
 RAW = {
@@ -700,6 +857,7 @@ def test_complete_is_refused_while_answers_are_missing_and_accepted_once_they_ar
     early = send(0, {"id": cid("done-early"), "complete": True})
     result = early["results"][0]
     assert result["status"] == "invalid" and early["session"]["status"] == "active"
+    assert early["session"]["completed_at"] is None
     assert result["problems"][0]["step"] == "child-birth"
     assert result["problems"][0]["message"] == "Enter your child's date of birth"
     steps = [change(i, step, {k.split("-")[0] if k.endswith(("-day", "-month", "-year"))
@@ -709,9 +867,11 @@ def test_complete_is_refused_while_answers_are_missing_and_accepted_once_they_ar
     steps[0]["values"] = {"child_dob": {"day": "1", "month": "1", "year": "2024"}}
     done = send(1, *steps, {"id": cid("done"), "complete": True})
     assert [r["status"] for r in done["results"]] == ["applied"] * len(steps) + ["completed"]
-    assert done["session"]["status"] == "completed"
+    assert done["session"]["status"] == "completed" and done["session"]["completed_at"]
     again = send(2, {"id": cid("done"), "complete": True})
     assert again["results"][0] == {"id": cid("done"), "status": "completed", "replayed": True}
+    # A replayed confirmation is not a new completion.
+    assert again["session"]["completed_at"] == done["session"]["completed_at"]
     assert client.get(f"{KG}/done").status_code == 200
 
 
@@ -720,3 +880,31 @@ def test_complete_must_be_true_and_alone(client):
     for bad in [{"id": cid(1), "complete": False}, {"id": cid(1), "complete": "yes"},
                 {"id": cid(1), "complete": True, "step": "x"}]:
         assert sync(client, [bad]).status_code == 400, bad
+
+
+# ---------------------------------------------------------------- cookies on kept responses
+
+
+def test_kept_responses_and_the_api_never_set_the_csrf_cookie(app):
+    """Once a family has Flask's session cookie (its CSRF secret), Flask would send it again on
+    every response: never on what the service worker or a shared cache may keep, nor on the
+    API."""
+    from family_helpers import KG
+
+    client = app.test_client()
+    begin(client, flow=KG)
+    # A page of the family's: the cookie is set (so the check below can see it at all).
+    assert any(c.startswith("session=") for c in
+               client.get(f"{KG}/child-birth").headers.getlist("Set-Cookie"))
+    assert client.get_cookie("session") is not None
+    version = _kg_version()
+    for url in ["/sw.js", "/manifest.webmanifest", "/offline",
+                f"/offline/kindergarten-shanghai/{version}/en/bundle.json"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert not any(c.startswith("session=") for c in
+                       response.headers.getlist("Set-Cookie")), url
+    response = client.post("/api/v1/flows/kindergarten-shanghai/sync", headers=HEADERS,
+                           data=json.dumps({"version": version, "changes": []}))
+    assert response.status_code == 200
+    assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))

@@ -222,10 +222,12 @@ def _values(obj: Any, where: str) -> dict:
 
 def _sync_request() -> dict:
     """The body, checked to the last value; raises Refused naming the first problem."""
-    body = _keys(_body(), "body", {"version", "changes"}, {"lang", "start"})
+    body = _keys(_body(), "body", {"version", "changes"}, {"lang", "start", "session_key"})
     _whole(body["version"], "version")
     if "lang" in body and body["lang"] is not None:
         _text(body["lang"], "lang", MAX_NAME)
+    if body.get("session_key") is not None:
+        _name(body["session_key"], "session_key")
     start = body.get("start")
     if start is not None:
         _keys(start, "start", {"id", "consent_version"}, {"claimed_at"})
@@ -260,31 +262,61 @@ def _sync_request() -> dict:
 
 
 def _session(flow_id: str, body: dict) -> tuple[dict, str | None]:
-    """(the session the changes go to, a new token to give this device or None)."""
-    sess = sessions.current(flow_id)
-    new_token = None
-    if sess is None and body.get("start") is not None:
-        start = body["start"]
-        if start["consent_version"] != sessions.CONSENT_VERSION:
-            raise Refused(409, "consent_outdated", "the family agreed to a consent text that "
-                          "is no longer current: show them the start page again")
-        flow = catalog.get(get_store(), flow_id, body["version"])
-        if flow is None:
-            raise Refused(409, "version_unknown",
-                          f"version {body['version']} of this flow is not published")
-        # A retried start (its answer was lost) finds the session it made: one start, one
-        # session. The phone's clock is kept as claimed; consent_at is the server's.
-        new_token = sessions.create(
-            flow, i18n.current(), start["consent_version"],
-            start_hash=security.hash_token(start["id"]), started_offline=True,
-            consent_claimed_at=start.get("claimed_at"))
-        sess = sessions.fresh(get_store().session_by_token(security.hash_token(new_token)))
-    if sess is None:
-        raise Refused(401, "no_session", "no session cookie for this flow, and no start")
+    """(the session the changes go to, a new token to give this device or None).
+
+    With `start`, the session made from that start, whatever session the cookie opens: on a
+    shared phone the cookie may be another family's, and a walkthrough started offline is
+    a new session. Only without `start` does the cookie say which session."""
+    start = body.get("start")
+    mine = sessions.from_cookie(flow_id)
+    if start is None:
+        sess, new_token = mine, None
+        if sess is None:
+            raise Refused(401, "no_session", "no session cookie for this flow, and no start")
+    else:
+        start_hash = security.hash_token(start["id"])
+        made = get_store().session_by_start(flow_id, start_hash)
+        if made is not None and mine is not None and made["id"] == mine["id"]:
+            sess, new_token = mine, None  # this device holds it already: no second token
+        else:
+            # The phone's key names a session it had: a start not yet made cannot be it, and
+            # nothing must be made for a request that is refused.
+            _check_key(body, made)
+            new_token = _start(flow_id, body, start_hash)
+            sess = get_store().session_by_token(security.hash_token(new_token))
+    sess = sessions.fresh(sess)
+    _check_key(body, sess)
     if sess["status"] in ("deleted", "expired"):
         # The phone keeps its own copy and tells the family; no cookie for an ended session.
         raise Refused(410, sess["status"])
     return sess, new_token
+
+
+def _start(flow_id: str, body: dict, start_hash: str) -> str:
+    """This device's token for the session made from `start`: made now, or (a retried start
+    whose answer was lost) the one it made before. One start, one session."""
+    start = body["start"]
+    if start["consent_version"] != sessions.CONSENT_VERSION:
+        raise Refused(409, "consent_outdated", "the family agreed to a consent text that "
+                      "is no longer current: show them the start page again")
+    flow = catalog.get(get_store(), flow_id, body["version"])
+    if flow is None:
+        raise Refused(409, "version_unknown",
+                      f"version {body['version']} of this flow is not published")
+    # The phone's clock is kept as claimed; consent_at is the server's.
+    return sessions.create(flow, i18n.current(), start["consent_version"],
+                           start_hash=start_hash, started_offline=True,
+                           consent_claimed_at=start.get("claimed_at"))
+
+
+def _check_key(body: dict, sess: dict | None) -> None:
+    """A phone's copy belongs to one session (its `session_key`): when this request's session
+    is another one (the family deleted their answers and started again, say), replaying the
+    copy's queue into it would bring back answers the family deleted. Refuse it all."""
+    key = body.get("session_key")
+    if key is not None and (sess is None or not security.same(key, sessions.key(sess["id"]))):
+        raise Refused(409, "other_session", "the phone's copy belongs to another session "
+                      "than the one this request opens: nothing was applied")
 
 
 # ---------------------------------------------------------------- the changes
@@ -301,7 +333,7 @@ def _conflicts(flow: Flow, conflict: store.Conflict, values: dict) -> dict:
     return found
 
 
-def _apply(sess: dict, flow: Flow, change: dict, extra: dict) -> dict:
+def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str) -> dict:
     """One change: what came of it (see docs/sync-api.md), recorded with its id."""
     s = get_store()
     sid, change_id, step_id = sess["id"], change["id"], change.get("step", "")
@@ -333,7 +365,7 @@ def _apply(sess: dict, flow: Flow, change: dict, extra: dict) -> dict:
                                {"status": "invalid", "errors": problems, **extra}, claimed)
     try:
         return s.apply_change(sid, change_id, step_id, values, change.get("base_revision"),
-                              claimed, extra)
+                              claimed, extra, device=device)
     except store.Conflict as conflict:
         # Nothing was saved or recorded (the transaction rolled back); recording the refusal
         # now is safe: if a copy of this change got in first, record_change returns its result.
@@ -355,20 +387,27 @@ def sync(flow_id: str):
     if catalog.get(get_store(), flow_id) is None:
         raise Refused(404, "not_found", f"no published flow {flow_id[:MAX_NAME]!r}")
     sess, new_token = _session(flow_id, body)
+    token = new_token or sessions.token(flow_id)
     flow = catalog.get(get_store(), flow_id, sess["flow_version"])
     # Changes made on another version are checked against the session's own.
     extra = {"version_moved": True} if body["version"] != sess["flow_version"] else {}
-    results = [{"id": change["id"], **_apply(sess, flow, change, extra)}
+    # This device, recorded with its answers: its queued changes all carry the revision it
+    # last saw, and must not conflict with each other (only with other devices' changes).
+    device = security.hash_token(token)
+    results = [{"id": change["id"], **_apply(sess, flow, change, extra, device)}
                for change in body["changes"]]
     sess = get_store().session(sess["id"])
+    completed = sess["status"] == "completed"
     response = jsonify({
         "session": {"revision": sess["revision"], "status": sess["status"],
                     "flow_version": sess["flow_version"], "last_step": sess["last_step"],
-                    "started": sess["created_at"]},
+                    "started": sess["created_at"],
+                    "completed_at": sess["completed_at"] if completed else None,
+                    "key": sessions.key(sess["id"])},
         "results": results,
         "answers": get_store().answers(sess["id"]),
     })
     # A new device's token, or the same one again: the cookie lasts SESSION_IDLE_DAYS from
     # the last sync, as it does from the last page.
-    sessions.set_token(response, flow_id, new_token or sessions.token(flow_id))
+    sessions.set_token(response, flow_id, token)
     return response

@@ -198,9 +198,12 @@ def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str)
             get_store().keep_draft(sess["id"], step_id, form.typed())
             return _go(_here())
         try:
+            # The device is recorded with the answers: a later save of this same phone (its
+            # offline queue, with an older revision) is then no conflict with this one.
             get_store().save_answers(
                 sess["id"], form.data,
-                seen_revision=security.whole_number(request.form.get("revision")))
+                seen_revision=security.whole_number(request.form.get("revision")),
+                device=sessions.device(flow.id))
         except store.Conflict as conflict:
             # Another phone changed these answers while this page was open: show its values
             # and say so; pressing Continue again saves what is then on the page.
@@ -235,7 +238,7 @@ def _save_for_later(sess: dict, flow: Flow, step_id: str, form: forms.StepForm) 
     typed with a mistake for when the page is opened again; returns the save page's URL."""
     if form.data:
         try:
-            get_store().save_answers(sess["id"], form.data)
+            get_store().save_answers(sess["id"], form.data, device=sessions.device(flow.id))
         except store.Conflict:  # another phone saved meanwhile: that page will show it
             pass
     # Questions simply not answered yet need no draft: only real mistakes are kept.
