@@ -7,6 +7,8 @@ step view, a saved step and the review page. Prints figures and ratios; asserts 
 
 from __future__ import annotations
 
+import itertools
+import json
 import tempfile
 import timeit
 from pathlib import Path
@@ -51,9 +53,25 @@ def main() -> None:
     save = per_call(lambda: client.post(f"{KG}/hukou", data={"hukou": "other_province"}), 200)
     review = per_call(lambda: client.get(f"{KG}/review"), 100)
     home = per_call(lambda: client.get("/"), 200)
+    # The sync API: a pull (what every live page of a phone with the offline kit sends), and
+    # a queued step each time new (a new change id: checked, saved and recorded).
+    headers = {"Content-Type": "application/json", "X-Wizard-Sync": "1"}
+    version = loader.load_file(ROOT / "flows" / "kindergarten-shanghai.yaml").flow.version
+    sync_url = "/api/v1/flows/kindergarten-shanghai/sync"
+    pull = per_call(lambda: client.post(sync_url, headers=headers, data=json.dumps(
+        {"version": version, "changes": []})), 200)
+    ids = itertools.count()
+    push = per_call(lambda: client.post(sync_url, headers=headers, data=json.dumps(
+        {"version": version, "changes": [{"id": f"bench-change-{next(ids):012d}",
+                                          "step": "hukou",
+                                          "values": {"hukou": "other_province"}}]})), 200)
+    bundle = per_call(lambda: client.get(
+        f"/offline/kindergarten-shanghai/{version}/en/bundle.json"), 20)
     print(f"baseline  GET /healthz (one SQLite query)      {health * 1e3:7.2f} ms")
     for name, value in [("GET a step page", view), ("POST a step (saved)", save),
-                        ("GET the review page", review), ("GET the home page", home)]:
+                        ("GET the review page", review), ("GET the home page", home),
+                        ("POST sync, a pull", pull), ("POST sync, one new step", push),
+                        ("GET a bundle (made once)", bundle)]:
         print(f"{name:<24}{'':22}{value * 1e3:7.2f} ms  ({value / health:.1f}x baseline)")
     print(f"one worker thread: about {1 / save:.0f} saved steps per second")
 
