@@ -26,7 +26,7 @@ from .. import (
     security,
 )
 from ..flow.model import Flow
-from .family import CONSENT_VERSION
+from ..sessions import CONSENT_VERSION
 
 bp = Blueprint("offline", __name__)
 
@@ -233,9 +233,7 @@ def page(flow_id: str, version: int, lang: str, name: str):
         real = url_for("family.start", flow_id=flow.id)
         return _template(flow, lang, "start", real, "family/start.html",
                          days_left=engine.days_left(flow),
-                         documents=[{"label": i18n.flow_text(c.label, flow.default_language),
-                                     "official": i18n.official_term(c.label, c.official,
-                                                                    flow.default_language)}
+                         documents=[display.item(flow, c)
                                     for c in engine.common_documents(flow)],
                          carry_on=None, error=None, consent_version=CONSENT_VERSION)
     if name == "review":
