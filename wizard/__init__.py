@@ -122,19 +122,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     def asset_urls():
         return {"asset": assets.url}
 
+    # Error pages are no page of a walkthrough (page_kind=None): the offline kit stays away.
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return render_template("error.html", title_key="csrf"), 400
+        return render_template("error.html", title_key="csrf", page_kind=None), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error):
         # Every refusal is a page in the family's language, never werkzeug's English one.
         key = str(error.code) if error.code in (404, 413) else "400"
-        return render_template("error.html", title_key=key), error.code
+        return render_template("error.html", title_key=key, page_kind=None), error.code
 
     @app.errorhandler(500)
     def server_error(error):
-        return render_template("error.html", title_key="500"), 500
+        return render_template("error.html", title_key="500", page_kind=None), 500
 
     from . import cli
 
