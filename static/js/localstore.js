@@ -229,9 +229,6 @@
     dropCopy: dropCopy,
     // Closes the connection, as a browser may at any time (iOS under memory pressure): the
     // next transaction opens it again. Tests use it to play that browser.
-    close: function () { return open().then(function (db) { db.close(); }); },
-    sessions: function () {
-      return run(["sessions"], "readonly", function (s) { return s.getAll(); });
-    }
+    close: function () { return open().then(function (db) { db.close(); }); }
   };
 })(typeof self !== "undefined" ? self : this);

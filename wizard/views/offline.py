@@ -148,8 +148,6 @@ def _words() -> dict:
                             "page when there is signal."),
         "started": gettext("You have already started on this phone."),
         "carry_on": gettext("Continue where you left off"),
-        "no_storage": gettext("This browser cannot keep your answers without signal. Stay "
-                              "connected until you finish each page."),
         "full": gettext("This phone's storage is full, so your answers are saved only online "
                         "now. Stay connected until you finish each page."),
     }
