@@ -154,9 +154,12 @@ class _SessionInterface(SecureCookieSessionInterface):
     def should_set_cookie(self, app, session) -> bool:
         # Once a family has the cookie, Flask sends it again on every response (a permanent
         # session is refreshed each request), also on what the service worker or a shared
-        # cache may keep (/sw.js, the manifest, the offline pages and bundles) and on the
-        # sync API, which needs no CSRF secret: those never set it.
-        if request.blueprint in ("offline", "api"):
+        # cache may keep (/sw.js, the manifest, the offline pages and bundles), on the sync
+        # API, which needs no CSRF secret, and on static files: those never set it. A static
+        # file fetched in the background (the worker's install) could otherwise put back the
+        # cookie as it was before the page that made the CSRF secret, and that page's form
+        # would then be refused.
+        if request.endpoint == "static" or request.blueprint in ("offline", "api"):
             return False
         return super().should_set_cookie(app, session)
 

@@ -170,3 +170,14 @@ def test_the_manifest_never_sets_the_language_cookie(client):
     for url in ["/offline/kindergarten-shanghai/3/ug/bundle.json", "/sw.js"]:
         assert not any(c.startswith("lang=") for c in client.get(url).headers.getlist(
             "Set-Cookie")), url
+
+
+def test_a_static_file_never_puts_back_an_older_session_cookie(client):
+    """The service worker's install fetches static files in the background, sometimes with
+    the cookie as it was before the start page made the CSRF secret: a response that sent
+    that cookie back would make the start page's form fail."""
+    client.get("/?lang=en")  # a session cookie without the CSRF secret
+    begin(client, flow=KG)  # now with it
+    for url in ["/static/css/app.css?v=1", "/static/js/offline.js?v=1",
+                "/static/icons/icon-192.png"]:
+        assert not client.get(url).headers.getlist("Set-Cookie"), url
