@@ -251,15 +251,6 @@ def page(flow_id: str, version: int, lang: str, name: str):
                      continue_url=url_for("family.start", flow_id=flow.id))
 
 
-@bp.after_request
-def _cacheable(response):
-    # A bundle's pages and data hold no answers: the phone may keep them (the live pages of a
-    # family say no-store). Revalidated, since a page is the same only within one build.
-    if request.endpoint != "offline.service_worker":
-        response.headers.setdefault("Cache-Control", "no-cache")
-    return response
-
-
 # The live pages that offline.js enhances (and keeps on the phone), by endpoint.
 _PAGE_KINDS = {"family.start": "start", "family.begin": "start", "family.step": "step",
                "family.review": "review", "family.done": "done", "family.save": "save",
