@@ -100,12 +100,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
 
-    from .views import api, family, offline, system
+    from . import accounts
+    from .views import account, admin, api, assist, family, offline, system
 
     i18n.init_app(app)
+    accounts.init_app(app)
     app.register_blueprint(system.bp)
     app.register_blueprint(family.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(assist.bp)
+    app.register_blueprint(admin.bp)
     # The sync API is replayed from a queue, perhaps days after its page was loaded: a CSRF
     # token would have expired. It is protected by SameSite cookies, the Origin and
     # Sec-Fetch-Site checks of _guard and a custom header (see views/api.py).
@@ -130,7 +135,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(error):
         # Every refusal is a page in the family's language, never werkzeug's English one.
-        key = str(error.code) if error.code in (404, 413) else "400"
+        key = str(error.code) if error.code in (403, 404, 413) else "400"
         return render_template("error.html", title_key=key, page_kind=None), error.code
 
     @app.errorhandler(500)

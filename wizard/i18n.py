@@ -1,7 +1,8 @@
 """Languages: which one a page is in, and how flow texts are picked in it.
 
-Choice order: `?lang=xx` on any URL (remembered in a cookie), then the cookie, then the
-browser's Accept-Language, then Simplified Chinese.
+Choice order: `?lang=xx` on any URL (remembered in a cookie), then on a signed-in helper's
+pages their account's language, then the cookie, then the browser's Accept-Language, then
+Simplified Chinese.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def _choose() -> str:
     if asked in LANGUAGES:
         g.set_lang_cookie = asked
         return asked
+    # A signed-in helper's pages: the language kept with their account (see accounts.py).
+    if g.get("person_language") in LANGUAGES:
+        return g.person_language
     cookie = request.cookies.get(COOKIE)
     if cookie in LANGUAGES:
         return cookie

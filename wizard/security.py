@@ -48,6 +48,64 @@ def resume_limits(lookup: str | None, client: str) -> list[tuple[str, int, int]]
             + [(f"code:{lookup}", n, window) for n, window in CODE_LIMITS])
 
 
+# A family's consent to a helper: a 6-digit code the family reads out or shows as a QR code,
+# valid for GRANT_CODE_MINUTES and spent by its first use. Six digits are quick to read out
+# and type, and few enough to guess, so guessing is bounded three ways, and only failures
+# count (a success is forgotten):
+# - per client address: 20 tries a quarter hour, 60 a day;
+# - per helper account: 10 a quarter hour, 30 a day (a helper who mistypes a few codes in a
+#   morning of families is never stopped; a stolen account cannot try many);
+# - per code typed: 5 a quarter hour (one wrong code tried over and over, from many places).
+# With 100 codes waiting at once (a busy deadline evening), each try finds one with odds
+# 1 in 10,000, and a code lives 10 minutes: an account that tries its 10 finds one with
+# odds of 1 in 1,000 per quarter hour, and that code then gives only what its family would
+# have shown: access the family sees, can end, and that ends by itself in a day.
+GRANT_CODE_DIGITS = 6
+GRANT_CLIENT_LIMITS = ((20, 15 * 60), (60, 86400))
+GRANT_USER_LIMITS = ((10, 15 * 60), (30, 86400))
+GRANT_CODE_LIMITS = ((5, 15 * 60),)
+
+
+def grant_code() -> str:
+    return f"{secrets.randbelow(10 ** GRANT_CODE_DIGITS):0{GRANT_CODE_DIGITS}d}"
+
+
+def grant_lookup(secret: str, code: str) -> str:
+    """What the database keeps of a grant code: an HMAC (a million codes would be hashed
+    through in a moment without the key, which never sits in the database)."""
+    return _mac(secret, "grant", code).hex()
+
+
+def normalise_grant_code(text: str) -> str | None:
+    """Six digits, whatever spaces, dashes or full-width digits were typed; None otherwise."""
+    digits = "".join(str(unicodedata.digit(c)) for c in text if unicodedata.digit(c, None)
+                     is not None)
+    rest = "".join(c for c in text if unicodedata.digit(c, None) is None)
+    if len(digits) != GRANT_CODE_DIGITS or rest.strip(" -\u3000") != "":
+        return None
+    return digits
+
+
+def grant_limits(lookup: str, client: str, user_id: int) -> list[tuple[str, int, int]]:
+    return ([(f"grant-client:{client}", n, w) for n, w in GRANT_CLIENT_LIMITS]
+            + [(f"grant-user:{user_id}", n, w) for n, w in GRANT_USER_LIMITS]
+            + [(f"grant-code:{lookup}", n, w) for n, w in GRANT_CODE_LIMITS])
+
+
+# Helpers' sign-in: 5 wrong passwords for one login in a quarter hour lock that login for the
+# rest of it (whoever types them: a guesser moving between addresses gains nothing); one
+# address gets 30 wrong tries a quarter hour across logins.
+SIGN_IN_LOGIN_LIMITS = ((5, 15 * 60),)
+SIGN_IN_CLIENT_LIMITS = ((30, 15 * 60),)
+
+
+def sign_in_limits(login: str, client: str) -> list[tuple[str, int, int]]:
+    # The login's hash, not the login: what is typed there may be a password by mistake.
+    key = hashlib.sha256(login.strip().lower().encode()).hexdigest()[:32]
+    return ([(f"sign-in:{key}", n, w) for n, w in SIGN_IN_LOGIN_LIMITS]
+            + [(f"sign-in-client:{client}", n, w) for n, w in SIGN_IN_CLIENT_LIMITS])
+
+
 COOKIE_PREFIX = "wz_"
 
 

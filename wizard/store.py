@@ -144,6 +144,71 @@ def m004_answer_device(db: Database) -> None:
     db.execute("UPDATE sessions SET completed_at = updated_at WHERE status = 'completed'")
 
 
+@migrations()
+def m005_helpers(db: Database) -> None:
+    # Volunteers, staff and admins. The password is hashed by Werkzeug (scrypt); the login is
+    # matched without regard to case.
+    db.execute("""
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,              -- shown to the families they help
+            org TEXT NOT NULL,               -- likewise
+            role TEXT NOT NULL CHECK (role IN ('volunteer', 'staff', 'admin')),
+            language TEXT NOT NULL,          -- their interface language
+            password_hash TEXT NOT NULL,
+            must_change INTEGER NOT NULL DEFAULT 0,  -- set by an admin's reset
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            last_sign_in TEXT
+        )""")
+    # One row per sign-in: the cookie holds a random id whose hash is here, so signing out,
+    # a disabled account or a reset ends it on the server, at once, on every phone.
+    db.execute("""
+        CREATE TABLE sign_ins (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            started_at TEXT NOT NULL,        -- the absolute timeout counts from here
+            seen_at TEXT NOT NULL,           -- the idle timeout from here
+            ended_at TEXT
+        )""")
+    db.execute("CREATE INDEX sign_ins_user ON sign_ins (user_id, ended_at)")
+    # A family's consent to one helper: offered with a one-time code (kind 'code'), or given
+    # on the helper's phone when the helper started the session for them (kind 'started').
+    db.execute("""
+        CREATE TABLE grants (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            user_id INTEGER REFERENCES users (id),  -- NULL until a helper enters the code
+            label TEXT NOT NULL,             -- what the family asked to be called
+            kind TEXT NOT NULL CHECK (kind IN ('code', 'started')),
+            guardian_present INTEGER NOT NULL DEFAULT 0,  -- may confirm on the family's behalf
+            code_hash TEXT UNIQUE,           -- HMAC of the code; NULL once used or withdrawn
+            code_expires_at TEXT,
+            created_at TEXT NOT NULL,
+            accepted_at TEXT,
+            expires_at TEXT,                 -- access ends by itself then
+            ended_at TEXT,
+            ended_by TEXT                    -- 'family', 'helper', 'hand-over', 'replaced'
+        )""")
+    db.execute("CREATE INDEX grants_user ON grants (user_id, ended_at)")
+    db.execute("CREATE INDEX grants_session ON grants (session_id)")
+    # Notes per step that only helpers see (a family's data: erased with their answers).
+    db.execute("""
+        CREATE TABLE helper_notes (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            step_id TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            text TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX helper_notes_session ON helper_notes (session_id, step_id)")
+    # The admin's audit page filters by time and by actor.
+    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor, at)")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -283,7 +348,7 @@ class Store:
 
     # ------------------------------------------------------------ sessions and answers
 
-    def create_session(self, token_hash: str, flow_id: str, version: int, locale: str, *,
+    def create_session(self, token_hash: str | None, flow_id: str, version: int, locale: str, *,
                        resume_salt: str, resume_hash: str, consent_version: str,
                        start_hash: str | None = None, consent_claimed_at: str | None = None,
                        started_offline: bool = False) -> int:
@@ -308,8 +373,9 @@ class Store:
                     (flow_id, version, locale, resume_salt, resume_hash, consent_version, stamp,
                      consent_claimed_at, int(started_offline), start_hash, stamp, stamp),
                 ).lastrowid
-            self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
-                            "VALUES (?, ?, ?)", (token_hash, session_id, stamp))
+            if token_hash is not None:  # None: started by a helper, for the family to open later
+                self.db.execute("INSERT INTO session_tokens (token_hash, session_id, "
+                                "created_at) VALUES (?, ?, ?)", (token_hash, session_id, stamp))
         return session_id
 
     def add_token(self, session_id: int, token_hash: str, detail: Mapping | None = None) -> None:
@@ -378,7 +444,11 @@ class Store:
         self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
         # A replayed change's result can hold answers (both sides of a conflict).
         self.db.execute("DELETE FROM sync_changes WHERE session_id = ?", (session_id,))
+        self.db.execute("DELETE FROM helper_notes WHERE session_id = ?", (session_id,))
         self.db.execute("UPDATE sessions SET pin_hash = NULL WHERE id = ?", (session_id,))
+        # No helper keeps access to a session whose answers are gone.
+        self.db.execute("UPDATE grants SET ended_at = ?, ended_by = 'erased', code_hash = NULL "
+                        "WHERE session_id = ? AND ended_at IS NULL", (now(), session_id))
 
     def purge(self, idle_before: str, at: float) -> dict[str, int]:
         """The daily clean-up (`wizard purge`): erase idle sessions' answers, and remove what
@@ -648,3 +718,240 @@ class Store:
         for row in rows:
             row["detail"] = json.loads(row["detail"])
         return rows
+
+    def audit_search(self, *, actor: str | None = None, action: str | None = None,
+                     session_id: int | None = None, since: str | None = None,
+                     until: str | None = None, limit: int = 200) -> list[dict]:
+        """The audit log, newest first, filtered (the admin's audit page): actor as stored
+        ('family', 'user:<id>', 'anonymous'...), times as ISO strings."""
+        where, params = [], []
+        for clause, value in (("actor = ?", actor), ("action = ?", action),
+                              ("session_id = ?", session_id), ("at >= ?", since),
+                              ("at < ?", until)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        sql = ("SELECT a.id, a.at, a.actor, a.action, a.session_id, a.detail, u.login, u.name, "
+               "u.org FROM audit_log a LEFT JOIN users u ON a.actor = 'user:' || u.id"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY a.id DESC LIMIT ?")
+        rows = list(self.db.query(sql, (*params, limit)))
+        for row in rows:
+            row["detail"] = json.loads(row["detail"])
+        return rows
+
+    def access_history(self, session_id: int, limit: int = 50) -> list[dict]:
+        """What helpers did with a family's answers, newest first (shown to the family)."""
+        return list(self.db.query(
+            "SELECT a.at, a.action, a.detail, u.name, u.org FROM audit_log a "
+            "JOIN users u ON a.actor = 'user:' || u.id WHERE a.session_id = ? "
+            "ORDER BY a.id DESC LIMIT ?", (session_id, limit)))
+
+    # ------------------------------------------------------------ helpers' accounts
+
+    def create_user(self, login: str, name: str, org: str, role: str, language: str,
+                    password_hash: str, must_change: bool = False,
+                    actor: str = "cli") -> int | None:
+        """A new account; None when the login is taken (in any case)."""
+        with self.write():
+            if self._one("SELECT id FROM users WHERE login = ?", (login,)):
+                return None
+            user_id = self.db.execute(
+                "INSERT INTO users (login, name, org, role, language, password_hash, "
+                "must_change, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (login, name, org, role, language, password_hash, int(must_change), now()),
+            ).lastrowid
+            self._audit(actor, "user-created", None,
+                        {"user": user_id, "login": login, "role": role, "org": org})
+        return user_id
+
+    def user(self, user_id: int) -> dict | None:
+        return self._one("SELECT * FROM users WHERE id = ?", (user_id,))
+
+    def user_by_login(self, login: str) -> dict | None:
+        return self._one("SELECT * FROM users WHERE login = ?", (login,))
+
+    def users(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM users ORDER BY org, name"))
+
+    def set_disabled(self, user_id: int, disabled: bool, actor: str) -> None:
+        """Disable (every open sign-in ends at once, every grant too) or enable an account."""
+        with self.write():
+            self.db.execute("UPDATE users SET disabled = ? WHERE id = ?",
+                            (int(disabled), user_id))
+            if disabled:
+                self._end_sign_ins(user_id)
+                self.db.execute(
+                    "UPDATE grants SET ended_at = ?, ended_by = 'disabled', code_hash = NULL "
+                    "WHERE user_id = ? AND ended_at IS NULL", (now(), user_id))
+            self._audit(actor, "user-disabled" if disabled else "user-enabled", None,
+                        {"user": user_id})
+
+    def set_password(self, user_id: int, password_hash: str, must_change: bool,
+                     actor: str) -> None:
+        """A new password (an admin's reset, or the user's own change): other sign-ins end."""
+        with self.write():
+            self.db.execute("UPDATE users SET password_hash = ?, must_change = ? WHERE id = ?",
+                            (password_hash, int(must_change), user_id))
+            if must_change:  # a reset: whoever held the old password is signed out
+                self._end_sign_ins(user_id)
+            self._audit(actor, "password-reset" if must_change else "password-changed", None,
+                        {"user": user_id})
+
+    def set_language(self, user_id: int, language: str) -> None:
+        with self.write():
+            self.db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+    def _end_sign_ins(self, user_id: int) -> None:
+        self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                        (now(), user_id))
+
+    def start_sign_in(self, token_hash: str, user_id: int, detail: Mapping) -> None:
+        stamp = now()
+        with self.write():
+            self.db.execute("INSERT INTO sign_ins (token_hash, user_id, started_at, seen_at) "
+                            "VALUES (?, ?, ?, ?)", (token_hash, user_id, stamp, stamp))
+            self.db.execute("UPDATE users SET last_sign_in = ? WHERE id = ?", (stamp, user_id))
+            self._audit(f"user:{user_id}", "sign-in", None, detail)
+
+    def signed_in(self, token_hash: str, idle_since: str, started_since: str,
+                  seen_gap: str) -> dict | None:
+        """The user of a live sign-in, or None: ended, idle since before `idle_since`, begun
+        before `started_since`, or the account disabled. The sign-in's last-seen time moves
+        on when it is older than `seen_gap` (not on every request: that would be a write)."""
+        row = self._one(
+            "SELECT u.*, s.seen_at FROM sign_ins s JOIN users u ON u.id = s.user_id "
+            "WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.disabled = 0 "
+            "AND s.seen_at >= ? AND s.started_at >= ?", (token_hash, idle_since, started_since))
+        if row is not None and row.pop("seen_at") < seen_gap:
+            with self.write():
+                self.db.execute("UPDATE sign_ins SET seen_at = ? WHERE token_hash = ?",
+                                (now(), token_hash))
+        return row
+
+    def end_sign_in(self, token_hash: str) -> None:
+        with self.write():
+            row = self._one("SELECT user_id FROM sign_ins WHERE token_hash = ? "
+                            "AND ended_at IS NULL", (token_hash,))
+            if row is not None:
+                self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE token_hash = ?",
+                                (now(), token_hash))
+                self._audit(f"user:{row['user_id']}", "sign-out", None, {})
+
+    # ------------------------------------------------------------ grants: a family's consent
+
+    def offer_grant(self, session_id: int, code_hash: str, label: str, code_expires_at: str
+                    ) -> int | None:
+        """A one-time code the family shows a helper; a code offered before and not yet used
+        is withdrawn (one waiting code per session). None when the code's hash clashes with
+        another waiting code (the caller draws another)."""
+        stamp = now()
+        with self.write():
+            # Codes that ran out are forgotten, so their numbers can be drawn again.
+            self.db.execute("UPDATE grants SET code_hash = NULL WHERE code_hash IS NOT NULL "
+                            "AND code_expires_at < ?", (stamp,))
+            if self._one("SELECT id FROM grants WHERE code_hash = ?", (code_hash,)):
+                return None
+            self.db.execute("UPDATE grants SET code_hash = NULL, ended_at = ?, "
+                            "ended_by = 'replaced' WHERE session_id = ? AND user_id IS NULL "
+                            "AND ended_at IS NULL", (stamp, session_id))
+            grant_id = self.db.execute(
+                "INSERT INTO grants (session_id, label, kind, code_hash, code_expires_at, "
+                "created_at) VALUES (?, ?, 'code', ?, ?, ?)",
+                (session_id, label, code_hash, code_expires_at, stamp)).lastrowid
+            self._audit("family", "grant-offered", session_id, {"grant": grant_id})
+        return grant_id
+
+    def accept_grant(self, code_hash: str, user_id: int, until: str) -> int | None:
+        """A helper entered a family's code: the grant is theirs until `until`, and the code
+        is spent. None for a code unknown, spent, withdrawn or out of time, or a session no
+        longer open."""
+        stamp = now()
+        with self.write():
+            row = self._one(
+                "SELECT g.id, g.session_id FROM grants g JOIN sessions s ON s.id = g.session_id "
+                "WHERE g.code_hash = ? AND g.code_expires_at >= ? AND g.user_id IS NULL "
+                "AND g.ended_at IS NULL AND s.status IN ('active', 'completed')",
+                (code_hash, stamp))
+            if row is None:
+                return None
+            self.db.execute("UPDATE grants SET user_id = ?, accepted_at = ?, expires_at = ?, "
+                            "code_hash = NULL WHERE id = ?", (user_id, stamp, until, row["id"]))
+            self._audit(f"user:{user_id}", "grant-accepted", row["session_id"],
+                        {"grant": row["id"]})
+        return row["id"]
+
+    def start_grant(self, session_id: int, user_id: int, label: str, until: str,
+                    guardian_present: bool) -> int:
+        """A helper started the session on their own phone, with the guardian's consent."""
+        stamp = now()
+        with self.write():
+            grant_id = self.db.execute(
+                "INSERT INTO grants (session_id, user_id, label, kind, guardian_present, "
+                "created_at, accepted_at, expires_at) VALUES (?, ?, ?, 'started', ?, ?, ?, ?)",
+                (session_id, user_id, label, int(guardian_present), stamp, stamp, until),
+            ).lastrowid
+            self._audit(f"user:{user_id}", "session-started", session_id,
+                        {"grant": grant_id, "guardian_present": guardian_present})
+        return grant_id
+
+    _LIVE = ("g.ended_at IS NULL AND g.accepted_at IS NOT NULL AND g.expires_at > ? "
+             "AND s.status IN ('active', 'completed')")
+
+    def live_grant(self, grant_id: int, user_id: int) -> dict | None:
+        """This helper's grant, while it lasts and its session is open, with the session's
+        flow and status; None otherwise (another helper's, ended, expired, never accepted)."""
+        return self._one(
+            "SELECT g.*, s.flow_id, s.flow_version, s.locale, s.status, s.last_step, "
+            "s.updated_at AS session_updated FROM grants g JOIN sessions s "
+            f"ON s.id = g.session_id WHERE g.id = ? AND g.user_id = ? AND {self._LIVE}",
+            (grant_id, user_id, now()))
+
+    def grants_of_user(self, user_id: int) -> list[dict]:
+        """A helper's live grants with their sessions, most recently active first."""
+        return list(self.db.query(
+            "SELECT g.*, s.flow_id, s.flow_version, s.locale, s.status, s.last_step, "
+            "s.updated_at AS session_updated FROM grants g JOIN sessions s "
+            f"ON s.id = g.session_id WHERE g.user_id = ? AND {self._LIVE} "
+            "ORDER BY s.updated_at DESC", (user_id, now())))
+
+    def grants_of_session(self, session_id: int) -> list[dict]:
+        """Helpers who can see this family's answers now, with their names."""
+        return list(self.db.query(
+            "SELECT g.id, g.expires_at, g.kind, u.name, u.org FROM grants g "
+            "JOIN sessions s ON s.id = g.session_id JOIN users u ON u.id = g.user_id "
+            f"WHERE g.session_id = ? AND {self._LIVE} ORDER BY g.id", (session_id, now())))
+
+    def end_grant(self, grant_id: int, session_id: int, ended_by: str, actor: str) -> bool:
+        """End a grant of this session (the family's "End access", a helper's hand-back or
+        hand-over); False when it had ended already."""
+        with self.write():
+            done = self.db.execute(
+                "UPDATE grants SET ended_at = ?, ended_by = ?, code_hash = NULL "
+                "WHERE id = ? AND session_id = ? AND ended_at IS NULL",
+                (now(), ended_by, grant_id, session_id)).rowcount
+            if done:
+                self._audit(actor, f"grant-ended-by-{ended_by}", session_id, {"grant": grant_id})
+        return bool(done)
+
+    # ------------------------------------------------------------ helpers' notes
+
+    def add_note(self, session_id: int, step_id: str, user_id: int, text: str) -> None:
+        with self.write():
+            self.db.execute("INSERT INTO helper_notes (session_id, step_id, user_id, text, at) "
+                            "VALUES (?, ?, ?, ?, ?)", (session_id, step_id, user_id, text, now()))
+            self._audit(f"user:{user_id}", "note", session_id, {"step": step_id})
+
+    def notes(self, session_id: int, step_id: str | None = None) -> list[dict]:
+        only = "" if step_id is None else " AND n.step_id = ?"
+        return list(self.db.query(
+            "SELECT n.step_id, n.text, n.at, u.name, u.org FROM helper_notes n "
+            "JOIN users u ON u.id = n.user_id WHERE n.session_id = ?" + only + " ORDER BY n.id",
+            (session_id,) + (() if step_id is None else (step_id,))))
+
+    def provenance(self, session_id: int) -> dict[str, dict]:
+        """Answers a helper entered: field id -> {name, org, at}."""
+        return {row["field_id"]: row for row in self.db.query(
+            "SELECT a.field_id, a.entered_at AS at, u.name, u.org FROM answers a "
+            "JOIN users u ON a.entered_by = 'volunteer:' || u.id WHERE a.session_id = ?",
+            (session_id,))}

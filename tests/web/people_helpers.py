@@ -1,0 +1,22 @@
+"""Helpers' accounts for web tests: make one, sign it in."""
+
+from wizard import accounts, store
+
+PASSWORD = "correct horse 42"
+
+
+def make_user(app, login="wang", role="volunteer", name="Wang Fang", org="Hope Centre",
+              language="en", password=PASSWORD) -> int:
+    s = store.Store(app.config["DATABASE"])
+    try:
+        user_id = s.create_user(login, name, org, role, language,
+                                accounts.hash_password(password))
+    finally:
+        s.close()
+    assert user_id is not None
+    return user_id
+
+
+def sign_in(client, login="wang", password=PASSWORD):
+    """POST the sign-in form; returns the response (303 on success)."""
+    return client.post("/account/sign-in", data={"login": login, "password": password})
