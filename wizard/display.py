@@ -82,8 +82,19 @@ def official_display(flow: Flow, f: Field, value: Any) -> str | None:
     return None
 
 
-def review_groups(flow: Flow, j: Journey, answers: Mapping[str, Any]) -> list[dict]:
-    """The review page's rows, grouped by step: label, official term and the answer as read."""
+def entered_by(provenance: Mapping[str, dict] | None, field_id: str, zone: str) -> dict | None:
+    """Who entered an answer when a helper did (name, organisation, when), else None."""
+    row = (provenance or {}).get(field_id)
+    if row is None:
+        return None
+    return {"name": row["name"], "org": row["org"],
+            "when": i18n.format_moment(row["at"], zone)}
+
+
+def review_groups(flow: Flow, j: Journey, answers: Mapping[str, Any],
+                  provenance: Mapping[str, dict] | None = None) -> list[dict]:
+    """The review page's rows, grouped by step: label, official term, the answer as read, and
+    which helper entered it (provenance: Store.provenance)."""
     groups = []
     for group in engine.review(j, answers):
         rows = [{"field": r.field,
@@ -95,7 +106,8 @@ def review_groups(flow: Flow, j: Journey, answers: Mapping[str, Any]) -> list[di
                      gettext("None ticked yet") if r.field.type == "checklist" else ""),
                  "official_value": official_display(flow, r.field, r.value),
                  "one_line": copied_digit_by_digit(r.field),
-                 "changeable": r.field.is_input}
+                 "changeable": r.field.is_input,
+                 "by": entered_by(provenance, r.field.id, flow.timezone)}
                 for r in group.rows]
         groups.append({"step": group.step, "rows": rows,
                        "title": i18n.flow_text(group.step.title, flow.default_language)})
@@ -117,8 +129,9 @@ def _sheet_item(flow: Flow, choice, have: bool) -> dict:
                 i18n.flow_markdown(choice.help, flow.default_language))
 
 
-def _sheet_row(flow: Flow, f: Field, value: Any) -> dict:
+def _sheet_row(flow: Flow, f: Field, value: Any, provenance=None) -> dict:
     return {"id": f.id, "official": f.official,
+            "by": entered_by(provenance, f.id, flow.timezone),
             "label": i18n.flow_text(f.label, flow.default_language),
             "value": display(flow, f, value),
             "official_value": official_display(flow, f, value),
@@ -130,11 +143,13 @@ def _next_step(flow: Flow, step) -> dict:
             "body": i18n.flow_markdown(step.body, flow.default_language)}
 
 
-def answer_sheet(flow: Flow, j: Journey, answers: Mapping[str, Any]) -> dict:
-    """What the answer sheet page shows: rows to copy, papers to bring, stages ahead."""
+def answer_sheet(flow: Flow, j: Journey, answers: Mapping[str, Any],
+                 provenance: Mapping[str, dict] | None = None) -> dict:
+    """What the answer sheet page shows: rows to copy (with the helper who entered them),
+    papers to bring, stages ahead."""
     result = engine.answer_sheet(j, answers)
     return {
-        "sheet": [_sheet_row(flow, r.field, r.value) for r in result.rows],
+        "sheet": [_sheet_row(flow, r.field, r.value, provenance) for r in result.rows],
         "checklists": [{"id": r.field.id,
                         "title": i18n.flow_text(r.step.title, flow.default_language),
                         "items": [_sheet_item(flow, c, c.value in (r.value or []))
@@ -158,3 +173,18 @@ def whole_answer_sheet(flow: Flow, j: Journey) -> dict:
                        for s in flow.steps for f in s.fields if f.type == "checklist"],
         "next_steps": [_next_step(flow, s) for s in flow.steps if s.kind == "instruction"],
     }
+
+
+def in_language(flow: Flow, j: Journey, step, lang: str) -> dict:
+    """A step's words in another language (the family's, on their helper's page): its title,
+    and each visible question's label and choices, by field id."""
+    with i18n.speaking(lang):
+        name, tag, direction = i18n.LANGUAGES[lang]
+        words = {"name": name, "tag": tag, "dir": direction,
+                 "title": i18n.flow_text(step.title, flow.default_language), "fields": {}}
+        for f in j.visible_fields(step):
+            words["fields"][f.id] = {
+                "label": i18n.flow_text(f.label, flow.default_language) if f.label else "",
+                "choices": [i18n.flow_text(c.label, flow.default_language)
+                            for c in j.choices(f)]}
+    return words

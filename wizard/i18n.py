@@ -7,13 +7,17 @@ Simplified Chinese.
 
 from __future__ import annotations
 
+import datetime
 import re
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import g, request
-from flask_babel import Babel, get_locale
+from babel.dates import format_skeleton
+from flask_babel import Babel, force_locale, get_locale
 from flask_babel import format_date as _babel_format_date
 from markupsafe import Markup
+from zoneinfo import ZoneInfo
 
 from .flow import markdown
 from .flow.model import Text, pick
@@ -159,6 +163,33 @@ _NUMBER_SUFFIX = re.compile(r"(?<=[0-9])-(?=[^\W\d_])")
 def format_date(day, fmt: str = "long") -> str:
     """A date in the page's language, its numbers never parted from their suffixes."""
     return _NUMBER_SUFFIX.sub("\u2011", _babel_format_date(day, fmt))
+
+
+# Helpers, staff and the families they help are in China: times are shown on its clock.
+TIME_ZONE = "Asia/Shanghai"
+
+
+def format_moment(iso: str | None, zone: str = TIME_ZONE) -> str:
+    """A stored time (ISO, UTC) as people there read it: "29 Nov, 14:02" in the page's
+    language."""
+    if not iso:
+        return ""
+    moment = datetime.datetime.fromisoformat(iso)
+    return _NUMBER_SUFFIX.sub("\u2011", format_skeleton(
+        "MMMdHm", moment, tzinfo=ZoneInfo(zone), locale=get_locale()))
+
+
+@contextmanager
+def speaking(code: str):
+    """Flow texts and interface words in another language for a moment: a helper's page
+    showing the family's words beside their own."""
+    before = g.get("lang")
+    g.lang = code
+    try:
+        with force_locale(code):
+            yield
+    finally:
+        g.lang = before
 
 
 def join_list(items) -> str:

@@ -32,11 +32,11 @@ from .. import (
     proxy,
     security,
     sessions,
-    store,
 )
 from ..flow import fieldtypes
 from ..flow.fieldtypes import Invalid
 from ..flow.model import Flow
+from . import walk
 
 bp = Blueprint("family", __name__)
 
@@ -170,109 +170,11 @@ def begin(flow_id: str):
 @bp.route("/f/<flow_id>/<step_id>", methods=["GET", "POST"])
 @needs_session
 def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str):
-    current = flow.step(step_id)
-    if current is None:
-        abort(404)
-    back_to_review = request.args.get("return") == "review"
-    if not j.is_visible(step_id):
-        # Not a step for these answers: go to the first one that still needs an answer, or on.
-        target = engine.first_unfinished(j, answers) or engine.next_step(j, step_id)
-        return redirect(_step_url(flow, target.id) if target
-                        else url_for("family.review", flow_id=flow.id), 303)
-    revision = sess["revision"]
-    if request.method == "POST":
-        form = forms.step_form(flow, j, current, answers, formdata=request.form)
-        switch = request.form.get("switch_lang")
-        if switch in i18n.LANGUAGES:
-            # The language menu of a step page submits the page: what was typed or chosen
-            # and not yet sent comes back in the other language, neither saved nor judged.
-            get_store().keep_draft(sess["id"], step_id, form.typed(), checked=False)
-            return _go(i18n.url_in(switch, _here()))
-        valid = form.validate()
-        if request.form.get("then") == "save":
-            return _go(_save_for_later(sess, flow, step_id, form))
-        if not valid:
-            # Post/redirect/get even for mistakes: the phone's Back button then never lands on
-            # "Confirm form resubmission". The typed values wait in the database, not in a
-            # cookie: they may hold a child's name and ID number.
-            get_store().keep_draft(sess["id"], step_id, form.typed())
-            return _go(_here())
-        try:
-            # The device is recorded with the answers: a later save of this same phone (its
-            # offline queue, with an older revision) is then no conflict with this one.
-            get_store().save_answers(
-                sess["id"], form.data,
-                seen_revision=security.whole_number(request.form.get("revision")),
-                device=sessions.device(flow.id))
-        except store.Conflict as conflict:
-            # Another phone changed these answers while this page was open: show its values
-            # and say so; pressing Continue again saves what is then on the page.
-            for field_id, value in conflict.changed.items():
-                form.show_saved(field_id, value, Invalid("changed_elsewhere"))
-            revision = conflict.current
-        else:
-            answers = {**answers, **form.data}
-            before, j = j, engine.journey(flow, answers)
-            return _go(_after_save(flow, before, j, answers, step_id, back_to_review))
-    else:
-        form = forms.step_form(flow, j, current, answers)
-        draft = get_store().take_draft(sess["id"], step_id)
-        if draft is not None:
-            form.show_typed(*draft)
-        if sess["last_step"] != step_id:
-            get_store().touch(sess["id"], last_step=step_id)
-    number, total = engine.progress(j, step_id)
-    previous = engine.previous_step(j, step_id)
-    return render_template(
-        "family/step.html", flow=flow, step=current, fields=form.visible(), number=number,
-        total=total,
-        back_url=(url_for("family.review", flow_id=flow.id) if back_to_review else
-                  _step_url(flow, previous.id) if previous else
-                  url_for("family.start", flow_id=flow.id)),
-        summary=form.summary(), revision=revision, action=_here(), lang_form="step-form",
-    ), (422 if form.errors and request.method == "POST" else 200)
+    return walk.step(_walker(flow), sess, flow, answers, j, step_id)
 
 
-def _save_for_later(sess: dict, flow: Flow, step_id: str, form: forms.StepForm) -> str:
-    """"Save and continue later" from a step: save the page's valid answers, keep what was
-    typed with a mistake for when the page is opened again; returns the save page's URL."""
-    if form.data:
-        try:
-            get_store().save_answers(sess["id"], form.data, device=sessions.device(flow.id))
-        except store.Conflict:  # another phone saved meanwhile: that page will show it
-            pass
-    # Questions simply not answered yet need no draft: only real mistakes are kept.
-    mistakes = form.has_mistakes()
-    if mistakes:
-        get_store().keep_draft(sess["id"], step_id, form.typed())
-    get_store().touch(sess["id"], last_step=step_id)
-    return url_for("family.save", flow_id=flow.id, **({"unsaved": "1"} if mistakes else {}))
-
-
-def _go(target: str):
-    """Where a step's form leads: a 303 redirect, or for static/js/step.js (which sends the
-    form itself) a 204 naming the address, so that the script can *replace* the page when it
-    is the same one shown again with its mistakes: the phone's Back button then goes to the
-    page before, not to this page as it was before the mistake."""
-    if request.headers.get("X-Wizard-Inline") == "1":
-        return "", 204, {"X-Wizard-Next": target}
-    return redirect(target, 303)
-
-
-def _here() -> str:
-    """This page's address with its query (request.full_path adds a "?" even without one)."""
-    return request.full_path.removesuffix("?")
-
-
-def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: dict,
-                step_id: str, back_to_review: bool) -> str:
-    if back_to_review:
-        target = engine.after_change(before, j, answers, step_id)
-        return (_step_url(flow, target.id, back_to_review=True) if target
-                else url_for("family.review", flow_id=flow.id))
-    following = engine.next_step(j, step_id)
-    return _step_url(flow, following.id) if following else url_for("family.review",
-                                                                    flow_id=flow.id)
+def _walker(flow: Flow) -> walk.Walker:
+    return walk.family(flow, device=sessions.device(flow.id))
 
 
 # ---------------------------------------------------------------- review and done
@@ -281,29 +183,14 @@ def _after_save(flow: Flow, before: engine.Journey, j: engine.Journey, answers: 
 @bp.route("/f/<flow_id>/review", methods=["GET", "POST"])
 @needs_session
 def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
-    problems = engine.problems(j, answers)
-    if request.method == "POST" and not problems:
-        get_store().set_status(sess["id"], "completed")
-        return redirect(url_for("family.done", flow_id=flow.id), 303)
-    issues = [{"url": _step_url(flow, p.step.id, back_to_review=True),
-               "label": i18n.flow_text(p.field.label or p.step.title, flow.default_language),
-               "message": display.error_text(p.field, p.error, flow)} for p in problems]
-    last = j.steps[-1] if j.steps else None
-    back_url = _step_url(flow, last.id) if last else url_for("family.start", flow_id=flow.id)
-    return render_template("family/review.html", flow=flow,
-                           groups=display.review_groups(flow, j, answers), back_url=back_url,
-                           problems=issues, show_problems=request.method == "POST"), \
-        (422 if request.method == "POST" else 200)
+    return walk.review(_walker(flow), sess, flow, answers, j)
 
 
 @bp.get("/f/<flow_id>/done")
 @needs_session
 def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
-    if engine.problems(j, answers):
-        return redirect(url_for("family.review", flow_id=flow.id), 303)
-    return render_template("family/done.html", flow=flow, **display.answer_sheet(flow, j, answers),
-                           days_left=engine.days_left(flow),
-                           idle_days=current_app.config["SESSION_IDLE_DAYS"])
+    return walk.done(_walker(flow), sess, flow, answers, j,
+                     idle_days=current_app.config["SESSION_IDLE_DAYS"])
 
 
 @bp.route("/f/<flow_id>/delete", methods=["GET", "POST"])

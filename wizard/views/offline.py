@@ -27,6 +27,7 @@ from .. import (
 )
 from ..flow.model import Flow
 from ..sessions import CONSENT_VERSION
+from . import walk
 
 bp = Blueprint("offline", __name__)
 
@@ -205,7 +206,7 @@ def _template(flow: Flow, lang: str, page_kind: str, real_path: str, template: s
     links (language, text size) that point at the live page it stands for."""
     return render_template(
         template, flow=flow, offline=True, page_kind=page_kind, here=real_path,
-        lang_url=lambda code: i18n.url_in(code, real_path), **context)
+        lang_url=lambda code: i18n.url_in(code, real_path), walk=walk.family(flow), **context)
 
 
 @bp.get("/offline/<flow_id>/<int:version>/<lang>/step/<step_id>")
