@@ -31,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A shared phone forgets a finished walkthrough's answers (kept for the answer sheet)
         # this many days after it was finished.
         OFFLINE_KEEP_DONE_DAYS=14,
+        # A family's consent to a helper: its code works this long, the access that long.
+        GRANT_CODE_MINUTES=10,
+        GRANT_HOURS=24,
         # A family may leave a step page open for hours: a CSRF token that expires would
         # lose what they typed. The token is bound to the session cookie instead.
         WTF_CSRF_TIME_LIMIT=None,

@@ -188,3 +188,19 @@ def in_language(flow: Flow, j: Journey, step, lang: str) -> dict:
                 "choices": [i18n.flow_text(c.label, flow.default_language)
                             for c in j.choices(f)]}
     return words
+
+
+def access_words(action: str) -> str:
+    """What a helper did, as the family's "who saw your answers" list says it."""
+    if action == "view":
+        return gettext("looked at your answers")
+    if action in ("change", "note"):
+        return gettext("changed your answers") if action == "change" else gettext(
+            "wrote a note for other helpers")
+    if action == "confirm":
+        return gettext("confirmed your answers with you")
+    if action in ("grant-accepted", "session-started"):
+        return gettext("started helping you")
+    if action.startswith("grant-ended"):
+        return gettext("stopped helping you")
+    return gettext("used your answers")

@@ -175,8 +175,9 @@ def format_moment(iso: str | None, zone: str = TIME_ZONE) -> str:
     if not iso:
         return ""
     moment = datetime.datetime.fromisoformat(iso)
-    return _NUMBER_SUFFIX.sub("\u2011", format_skeleton(
-        "MMMdHm", moment, tzinfo=ZoneInfo(zone), locale=get_locale()))
+    day, clock = (format_skeleton(skeleton, moment, tzinfo=ZoneInfo(zone), locale=get_locale())
+                  for skeleton in ("MMMd", "Hm"))
+    return _NUMBER_SUFFIX.sub("\u2011", f"{day} {clock}")
 
 
 @contextmanager

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import datetime
 
+import segno
+
 from flask import current_app, request
 
 from . import get_store, security
@@ -42,6 +44,27 @@ def create(flow, locale: str, consent_version: str, **extra) -> str:
             secret, security.resume_code(secret, salt)),
         consent_version=consent_version, **extra)
     return new
+
+
+def create_for_helper(flow, locale: str, consent_version: str) -> int:
+    """A new session a helper starts on their own phone for a family (no family device yet:
+    the family opens it later with its code). Returns its id."""
+    salt = security.new_salt()
+    secret = current_app.config["SECRET_KEY"]
+    return get_store().create_session(
+        None, flow.id, flow.version, locale, resume_salt=salt,
+        resume_hash=security.resume_lookup(secret, security.resume_code(secret, salt)),
+        consent_version=consent_version)
+
+
+def resume_card(sess: dict) -> dict:
+    """What opens a session on another phone: its code (grouped for reading), the resume link
+    on the public origin, and that link as a QR code (inline SVG)."""
+    code = security.resume_code(current_app.config["SECRET_KEY"], sess["resume_salt"])
+    link = security.public_url("family.resume", code=code)
+    return {"code": security.format_code(code), "link": link,
+            "qr": segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c",
+                                                         omitsize=False)}
 
 
 def token(flow_id: str) -> str | None:

@@ -469,6 +469,15 @@ class Store:
                 # The longest rate-limit window is a day.
                 "old resume attempts": self.db.execute(
                     "DELETE FROM attempts WHERE at < ?", (at - 86400,)).rowcount,
+                # A sign-in lasts at most HELPER_MAX_HOURS (12): one two days old is over
+                # (the audit log keeps the sign-in and sign-out themselves).
+                "helpers' old sign-ins": self.db.execute(
+                    "DELETE FROM sign_ins WHERE started_at < ?",
+                    (_iso(at - 2 * 86400),)).rowcount,
+                # A code that ran out opens nothing; its hash need not stay.
+                "helper codes that ran out": self.db.execute(
+                    "UPDATE grants SET code_hash = NULL WHERE code_hash IS NOT NULL "
+                    "AND code_expires_at < ?", (_iso(at),)).rowcount,
             }
         return removed
 

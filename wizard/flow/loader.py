@@ -88,7 +88,7 @@ TYPE_KEYS = {
 }
 # Page names under /f/<flow>/ that a step id would hide.
 RESERVED_STEP_IDS = {"review", "done", "save", "delete", "deleted", "sync", "sheet", "forget",
-                     "forgotten"}
+                     "forgotten", "helper"}
 # Names a step's form keeps for itself (wizard/forms.py: a field id becomes an attribute of
 # the form; a test keeps this list in step with the form).
 RESERVED_FIELD_IDS = {"data", "errors", "form_errors", "has_mistakes", "mark", "meta",

@@ -6,15 +6,18 @@ off this is the whole product.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import time
 
 import segno
+
 from flask import (
     Blueprint,
     abort,
     after_this_request,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -23,6 +26,7 @@ from flask import (
 from flask_babel import gettext
 
 from .. import (
+    assist_forms,
     catalog,
     display,
     engine,
@@ -82,16 +86,28 @@ def _active(flow_id: str):
 
 def needs_session(view):
     """A view of an active session: called as view(session, flow, answers, journey, ...);
-    without one, the page that explains why (never started, expired, deleted)."""
+    without one, the page that explains why (never started, expired, deleted). Its pages
+    say which helpers can see the answers now (base.html)."""
     @functools.wraps(view)
     def wrapper(flow_id: str, **kwargs):
         after_this_request(security.keep_private)
         state, response, status = _active(flow_id)
         if state is None:
             return response, status
+        g.family_session = state[0]["id"]
         return view(*state, **kwargs)
 
     return wrapper
+
+
+@bp.app_context_processor
+def _helpers():
+    """Helpers who can see this family's answers now, for the banner of the family's pages."""
+    session_id = g.get("family_session")
+    if session_id is None:
+        return {"helpers": []}
+    return {"helpers": [{**h, "until": i18n.format_moment(h["expires_at"])}
+                        for h in get_store().grants_of_session(session_id)]}
 
 
 def _step_url(flow: Flow, step_id: str, back_to_review: bool = False) -> str:
@@ -225,6 +241,55 @@ def forget(flow_id: str):
     return response
 
 
+# ---------------------------------------------------------------- letting a helper in
+
+
+@bp.route("/f/<flow_id>/helper", methods=["GET", "POST"])
+@needs_session
+def helper(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey):
+    """"Let a helper see and change my answers": a one-time code and its QR code for the
+    helper, who can then help until the family ends it (or a day passes); who has access
+    now, and every time a helper saw or changed the answers."""
+    form = assist_forms.OfferForm()
+    store = get_store()
+    if request.method == "POST" and form.validate():
+        minutes = current_app.config["GRANT_CODE_MINUTES"]
+        expires = datetime.datetime.now(datetime.timezone.utc) \
+            + datetime.timedelta(minutes=minutes)
+        secret = current_app.config["SECRET_KEY"]
+        for _try in range(20):  # a clash with another family's waiting code: draw again
+            code = security.grant_code()
+            if store.offer_grant(sess["id"], security.grant_lookup(secret, code),
+                                 form.label.data, expires.isoformat(timespec="seconds")):
+                break
+        else:
+            abort(503)
+        link = security.public_url("assist.accept", code=code)
+        # Shown in this answer only: the code is kept hashed, and a reload draws a new one.
+        return render_template(
+            "family/helper_code.html", flow=flow, code=f"{code[:3]} {code[3:]}", link=link,
+            minutes=minutes, until=i18n.format_moment(expires.isoformat(), flow.timezone),
+            qr=segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c",
+                                                      omitsize=False))
+    history = [{**row, "at": i18n.format_moment(row["at"], flow.timezone),
+                "what": display.access_words(row["action"])}
+               for row in store.access_history(sess["id"])]
+    return render_template("family/helper.html", flow=flow, form=form, history=history,
+                           back_url=_step_url(flow, sess["last_step"]) if sess["last_step"]
+                           else url_for("family.review", flow_id=flow.id)), \
+        (422 if form.errors else 200)
+
+
+@bp.post("/f/<flow_id>/helper/<int:grant_id>/end")
+@needs_session
+def end_helper(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey, grant_id: int):
+    """"End access": the helper's very next request is refused."""
+    get_store().end_grant(grant_id, sess["id"], "family", "family")
+    target = security.local_path(request.form.get("next") or url_for("family.helper",
+                                                                   flow_id=flow.id))
+    return redirect(target, 303)
+
+
 @bp.get("/f/<flow_id>/forgotten")
 def forgotten(flow_id: str):
     return render_template("family/forgotten.html", flow=_flow_or_404(flow_id))
@@ -245,15 +310,12 @@ def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
             get_store().set_pin(sess["id"], security.pin_hash(secret, sess["id"], pin))
             return redirect(url_for("family.save", flow_id=flow.id), 303)
         error = gettext("Enter 4 digits, like 2580")
-    code = security.resume_code(secret, sess["resume_salt"])
-    link = security.public_url("family.resume", code=code)
     ready = uses_fact or bool(sess["pin_hash"])
     fact = flow.field(flow.resume_fact) if uses_fact else None
+    card = sessions.resume_card(sess)
     return render_template(
-        "family/save.html", flow=flow, code=security.format_code(code), link=link,
-        qr=segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c", omitsize=False)
-        if ready else None,
-        ready=ready, fact=fact, error=error, unsaved=request.args.get("unsaved") == "1",
+        "family/save.html", flow=flow, code=card["code"], link=card["link"],
+        qr=card["qr"] if ready else None, ready=ready, fact=fact, error=error, unsaved=request.args.get("unsaved") == "1",
         continue_url=_step_url(flow, sess["last_step"]) if sess["last_step"]
         else url_for("family.start", flow_id=flow.id),
     ), (422 if error else 200)

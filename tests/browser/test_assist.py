@@ -1,0 +1,247 @@
+"""A helper and a family, each on their own phone (two browser contexts): the family lets the
+helper in with a code, the helper changes an answer, the family sees who entered it and ends
+access; and a walkthrough a helper starts on their own phone, handed over to the family by its
+QR code, which the family finishes."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+import segno
+from browser_kit import (
+    FLOW_ID,
+    LOCAL,
+    LiveServer,
+    Family,
+    describe_violations,
+    make_live_app,
+    open_flow,
+    save_shot,
+)
+
+from wizard import accounts
+from wizard.store import Store
+
+PASSWORD = "correct horse 42"
+
+
+class Site:
+    """A live server of its own, with a helper's account."""
+
+    def __init__(self, tmp_path: Path):
+        self.db = tmp_path / "assist.sqlite3"
+        self.app = make_live_app(self.db)
+        store = Store(self.db)
+        try:
+            store.create_user("wang", "Wang Fang", "Hope Centre", "volunteer", "en",
+                              accounts.hash_password(PASSWORD))
+        finally:
+            store.close()
+        self.server = LiveServer(self.app)
+        self.url = self.server.url
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        with sqlite3.connect(self.db) as con:
+            return con.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+def site(tmp_path):
+    s = Site(tmp_path)
+    yield s
+    s.server.stop()
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(f"{base}/account/sign-in?lang=en")
+    page.locator('[name="login"]').fill("wang")
+    page.locator('[name="password"]').fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form[method=post] button[type=submit]").first.click()
+    assert page.url.endswith("/assist/"), page.url
+
+
+def press(page, name: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=name, exact=True).first.click()
+
+
+def no_violations(axe, page, where: str) -> None:
+    violations = axe(page)
+    assert not violations, f"{where}: {describe_violations(violations)}"
+
+
+@pytest.mark.browser
+def test_the_family_lets_a_helper_in_sees_their_answer_and_ends_it(site, new_context, axe):
+    family = Family(new_context().new_page(), site.url)
+    helper_page = new_context().new_page()
+
+    # The family, a few steps in, asks for a code.
+    open_flow(family)
+    family.walk(LOCAL, stop_at="district")
+    family.open("helper")
+    family.page.locator('[name="label"]').fill("Building 3, Mrs Li")
+    family.press("Show a code for the helper")
+    code = family.page.locator("#grant-code").inner_text().replace(" ", "")
+    assert re.fullmatch(r"\d{6}", code)
+    no_violations(axe, family.page, "the code page")
+    save_shot(family.page, "assist-family-code")
+
+    # The helper scans it: the QR code opens the accept page with the code filled in.
+    sign_in(helper_page, site.url)
+    helper_page.goto(f"{site.url}/assist/accept?code={code}")
+    assert helper_page.locator('[name="code"]').input_value() == code
+    press(helper_page, "Open their answers")
+    assert re.search(r"/assist/s/\d+/$", helper_page.url)
+    grant_url = helper_page.url
+    helper_page.goto(f"{site.url}/assist/")
+    assert "Building 3, Mrs Li" in helper_page.locator("#families").inner_text()
+    no_violations(axe, helper_page, "the console")
+    save_shot(helper_page, "assist-console")
+
+    # The helper opens where the family is and answers the district for them.
+    helper_page.goto(grant_url)
+    with helper_page.expect_navigation():
+        helper_page.get_by_role("link", name="Open where they are").click()
+    assert "/step/district" in helper_page.url
+    no_violations(axe, helper_page, "a step on the helper's phone")
+    helper_page.locator('input[name="district"][value="minhang"]').check()
+    press(helper_page, "Continue")
+    assert "/step/housing" in helper_page.url
+
+    # The family sees the helper's answer marked with who entered it.
+    family.open("review")
+    row = family.page.locator('.summary-row[data-field="district"]')
+    assert "Entered by helper Wang Fang (Hope Centre)" in row.inner_text()
+    banner = family.page.locator("#helpers-banner")
+    assert "Wang Fang (Hope Centre) can see and change your answers" in banner.inner_text()
+    no_violations(axe, family.page, "the family's review with a helper")
+    save_shot(family.page, "assist-family-review")
+
+    # The family ends access; the helper's very next request is refused.
+    press(family.page, "End access now")
+    assert family.page.locator("#helpers-banner").count() == 0
+    response = helper_page.goto(f"{site.url}/assist/s/1/step/housing")
+    assert response.status == 404
+    family.open("helper")
+    history = family.page.locator("#access-history").inner_text()
+    assert "Wang Fang (Hope Centre) changed your answers" in history
+
+
+@pytest.mark.browser
+def test_a_session_started_on_the_helpers_phone_is_handed_over_by_qr_code(site, new_context,
+                                                                           axe):
+    helper_page = new_context().new_page()
+    sign_in(helper_page, site.url)
+    helper_page.goto(f"{site.url}/assist/new/{FLOW_ID}")
+    helper_page.locator('[name="label"]').fill("Mrs Li")
+    helper_page.locator("#f-family_lang-en").check()
+    helper_page.locator("#f-consent").check()
+    no_violations(axe, helper_page, "starting for a family")
+    press(helper_page, "Start")
+    assert "/step/" in helper_page.url
+    # The helper answers the first steps with the guardian beside them.
+    helper = Family(helper_page, site.url)
+    for _ in range(3):
+        step = helper_page.url.rsplit("/", 1)[1]
+        fields = helper.answers_for(step, LOCAL)
+        helper.answer(**fields)
+        press(helper_page, "Continue")
+        if helper_page.url.rsplit("/", 1)[1] == "hukou":
+            break
+    helper_page.goto(re.sub(r"step/.*$", "", helper_page.url))
+    with helper_page.expect_navigation():
+        helper_page.get_by_role("link", name="Hand over to the family").click()
+    press(helper_page, "Show the code and end my access")
+    link = helper_page.locator(".resume-link a").inner_text()
+    # The QR code is the resume link: its modules are those segno draws for that link.
+    drawn = helper_page.locator("#handover-qr svg path").first.get_attribute("d")
+    expected = segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c", omitsize=False)
+    assert drawn and f'd="{drawn}"' in expected
+    save_shot(helper_page, "assist-handed-over")
+    assert helper_page.goto(f"{site.url}/assist/s/1/").status == 404
+
+    # The family scans it on their own phone, gives the birth date and finishes.
+    family = Family(new_context().new_page(), site.url)
+    family.page.goto(link.replace(site.server.app.config["PUBLIC_ORIGIN"], site.url)
+                     + "&lang=en")
+    family.fill("dob", LOCAL["child_dob"])
+    family.press("Resume")
+    family.walk(LOCAL)
+    row = family.page.locator('.summary-row[data-field="hukou"]')
+    assert "Entered by helper" not in row.inner_text()
+    dob = family.page.locator('.summary-row[data-field="child_dob"]')
+    assert "Entered by helper Wang Fang (Hope Centre)" in dob.inner_text()
+    family.press("Confirm answers")
+    assert family.path.endswith("/done")
+    assert "Entered by helper Wang Fang" in family.page.locator(
+        '.summary-row[data-field="child_dob"]').inner_text()
+    assert site.query("SELECT status FROM sessions") == [("completed",)]
+
+
+@pytest.mark.browser
+def test_the_console_works_at_360px_without_javascript(site, new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    sign_in(page, site.url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    for button in page.locator("main button, main a.button").all():
+        box = button.bounding_box()
+        assert box is None or box["height"] >= 44
+    page.goto(f"{site.url}/assist/accept?code=000000")
+    press(page, "Open their answers")
+    assert "does not open anything" in page.locator(".error-summary").inner_text()
+
+
+@pytest.mark.browser
+def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_chooses(
+        site, new_context):
+    """The case the offline machinery was built for: the family changes the district with no
+    signal while their helper, online, changes it too. When the family's phone syncs, the
+    helper's answer stays on the server and the family is shown both, and chooses."""
+    from test_offline import cut, ready, restore, wait_copy, wait_kept, wait_sent
+
+    family = Family(new_context().new_page(), site.url)
+    open_flow(family)
+    family.walk(LOCAL)
+    family.open("helper")
+    family.press("Show a code for the helper")
+    code = family.page.locator("#grant-code").inner_text().replace(" ", "")
+    helper_page = new_context().new_page()
+    sign_in(helper_page, site.url)
+    helper_page.goto(f"{site.url}/assist/accept?code={code}")
+    press(helper_page, "Open their answers")
+    family.open("review")
+    wait_kept(family.page)
+    wait_copy(family.page)
+
+    cut(family.page.context)
+    family.page.goto(family.url("district?return=review"))
+    ready(family.page)
+    family.answer(district="pudong")
+    family.continue_()
+    assert family.path.endswith("/review")
+
+    helper_page.goto(f"{site.url}/assist/s/1/step/district")
+    helper_page.locator('input[name="district"][value="minhang"]').check()
+    press(helper_page, "Continue")
+    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+        == [('"minhang"', "volunteer:1")]
+
+    restore(family.page.context)
+    family.page.reload()
+    wait_sent(family.page)
+    assert site.query("SELECT value FROM answers WHERE field_id = 'district'") \
+        == [('"minhang"',)]
+    family.page.locator("#offline-status").get_by_text("changed on two phones").wait_for()
+    family.follow("Check them")
+    ready(family.page)
+    panel = family.page.locator('[data-conflict="district"]')
+    assert "Minhang" in panel.inner_text() and "Pudong" in panel.inner_text()
+    with family.page.expect_navigation():
+        panel.get_by_role("button", name="Keep this phone's answer").click()
+    wait_sent(family.page)
+    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+        == [('"pudong"', "family")]

@@ -1,0 +1,354 @@
+"""A helper with a family's consent: the code, the console, walking a family's pages, notes,
+hand-back and hand-over, and every way of being refused (no grant, expired, ended, reused or
+guessed codes, another helper's family, a disabled account). Every access that succeeded is
+in the audit log."""
+
+import re
+
+import pytest
+import segno
+from family_helpers import KG, KG_LOCAL, begin
+from people_helpers import make_user, sign_in
+
+from wizard import store
+
+
+@pytest.fixture
+def family(app):
+    """A family's phone, a few steps into the kindergarten walkthrough (in English)."""
+    client = app.test_client()
+    begin(client, KG)
+    for step, data in KG_LOCAL[:2]:
+        assert client.post(f"{KG}/{step}", data=data).status_code == 303
+    return client
+
+
+@pytest.fixture
+def helper(app):
+    make_user(app, "wang")
+    client = app.test_client()
+    assert sign_in(client, "wang").status_code == 303
+    return client
+
+
+def offer(family, label="Building 3"):
+    """The family asks for a code; returns it (6 digits) and the page."""
+    page = family.post(f"{KG}/helper?lang=en", data={"label": label})
+    assert page.status_code == 200
+    code = re.search(r'id="grant-code"[^>]*>(\d{3} \d{3})<', page.text).group(1)
+    return code.replace(" ", ""), page
+
+
+def accept(helper, code) -> int:
+    response = helper.post("/assist/accept", data={"code": code})
+    assert response.status_code == 303, response.text
+    return int(re.search(r"/assist/s/(\d+)/$", response.headers["Location"]).group(1))
+
+
+def audit(app):
+    s = store.Store(app.config["DATABASE"])
+    try:
+        return s.audit_search(limit=1000)
+    finally:
+        s.close()
+
+
+def actions(app, actor=None):
+    return [(r["action"], r["detail"]) for r in reversed(audit(app))
+            if actor is None or r["actor"] == actor]
+
+
+def set_sql(app, sql, params=()):
+    s = store.Store(app.config["DATABASE"])
+    try:
+        s.db.execute(sql, params)
+    finally:
+        s.close()
+
+
+# ---------------------------------------------------------------- the family grants
+
+
+def test_the_code_page_shows_six_digits_and_a_qr_code_of_the_helpers_link(app, family):
+    code, page = offer(family)
+    link = f"{app.config['PUBLIC_ORIGIN']}/assist/accept?code={code}"
+    expected = segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c", omitsize=False)
+    assert expected in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    rows = [r for r in audit(app) if r["action"] == "grant-offered"]
+    assert len(rows) == 1
+
+
+def test_a_helper_enters_the_code_changes_an_answer_and_the_family_sees_who(app, family,
+                                                                            helper):
+    code, _ = offer(family)
+    grant = accept(helper, code)
+    overview = helper.get(f"/assist/s/{grant}/")
+    assert overview.status_code == 200 and "Building 3" in overview.text
+    console = helper.get("/assist/")
+    assert "Building 3" in console.text and "Step " in console.text
+
+    page = helper.get(f"/assist/s/{grant}/step/district")
+    assert page.status_code == 200
+    revision = re.search(r'name="revision" value="(\d+)"', page.text).group(1)
+    saved = helper.post(f"/assist/s/{grant}/step/district",
+                        data={"district": "minhang", "revision": revision})
+    assert saved.status_code == 303
+    assert saved.headers["Location"].startswith(f"/assist/s/{grant}/step/")
+
+    # The family's pages say who can see the answers, and mark the helper's answer.
+    review = family.get(f"{KG}/review?lang=en")
+    assert "Wang Fang (Hope Centre) can see and change your answers" in review.text
+    row = re.search(r'data-field="district".*?</div>', review.text, re.S).group(0)
+    assert "Entered by helper Wang Fang (Hope Centre)" in row
+    hukou = re.search(r'data-field="hukou".*?</div>', review.text, re.S).group(0)
+    assert "Entered by helper" not in hukou  # the family's own answer says nothing
+
+    history = family.get(f"{KG}/helper?lang=en")
+    assert "Wang Fang (Hope Centre) changed your answers" in history.text
+    assert "Wang Fang (Hope Centre) looked at your answers" in history.text
+
+    mine = actions(app, "user:1")
+    assert ("grant-accepted", {"grant": grant}) in mine
+    assert ("view", {"page": "overview"}) in mine
+    assert ("view", {"step": "district"}) in mine
+    assert ("change", {"step": "district", "fields": ["district"]}) in mine
+
+
+def test_the_family_ends_access_and_the_helpers_next_request_is_refused(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    assert helper.get(f"/assist/s/{grant}/step/district").status_code == 200
+    ended = family.post(f"{KG}/helper/{grant}/end", data={"next": f"{KG}/review"})
+    assert ended.status_code == 303 and ended.headers["Location"] == f"{KG}/review"
+    for url in (f"/assist/s/{grant}/", f"/assist/s/{grant}/step/district",
+                f"/assist/s/{grant}/review", f"/assist/s/{grant}/done"):
+        assert helper.get(url).status_code == 404, url
+    assert helper.post(f"/assist/s/{grant}/step/district",
+                       data={"district": "xuhui"}).status_code == 404
+    assert "Wang Fang" not in helper.get("/assist/").text
+    assert ("grant-ended-by-family", {"grant": grant}) in actions(app, "family")
+
+
+def test_no_grant_and_another_helpers_family_look_like_nothing_at_all(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    make_user(app, "li", name="Li Na")
+    other = app.test_client()
+    sign_in(other, "li")
+    theirs = other.get(f"/assist/s/{grant}/step/district")
+    nothing = other.get("/assist/s/999/step/district")
+    assert theirs.status_code == nothing.status_code == 404
+    assert theirs.text == nothing.text
+    assert other.post(f"/assist/s/{grant}/hand-back").status_code == 404
+    assert other.post(f"/assist/s/{grant}/step/district/note",
+                      data={"note": "x"}).status_code == 404
+    # Signed out: the sign-in page, not the family.
+    anonymous = app.test_client().get(f"/assist/s/{grant}/")
+    assert anonymous.status_code == 302 and "/account/sign-in" in anonymous.headers["Location"]
+    assert not [a for a in actions(app, "user:2") if a[0] in ("view", "change")]
+
+
+def test_an_expired_grant_stops_access_on_the_next_request(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    assert helper.get(f"/assist/s/{grant}/").status_code == 200
+    set_sql(app, "UPDATE grants SET expires_at = '2000-01-01T00:00:00+00:00' WHERE id = ?",
+            (grant,))
+    assert helper.get(f"/assist/s/{grant}/").status_code == 404
+    review = family.get(f"{KG}/review?lang=en")
+    assert "can see and change your answers" not in review.text
+
+
+def test_a_code_works_once_and_not_after_ten_minutes(app, family, helper):
+    code, _ = offer(family)
+    accept(helper, code)
+    make_user(app, "li", name="Li Na")
+    other = app.test_client()
+    sign_in(other, "li")
+    reused = other.post("/assist/accept", data={"code": code})
+    assert reused.status_code == 422 and "does not open anything" in reused.text
+
+    late, _ = offer(family)
+    set_sql(app, "UPDATE grants SET code_expires_at = '2000-01-01T00:00:00+00:00' "
+                 "WHERE code_hash IS NOT NULL")
+    assert other.post("/assist/accept", data={"code": late}).status_code == 422
+    refused = [a for a in actions(app, "user:2") if a[0] == "grant-code-refused"]
+    assert len(refused) == 2
+
+
+def test_a_new_code_withdraws_the_one_before(app, family, helper):
+    first, _ = offer(family)
+    second, _ = offer(family)
+    if first != second:
+        assert helper.post("/assist/accept", data={"code": first}).status_code == 422
+    accept(helper, second)
+
+
+def test_guessing_codes_is_limited_per_helper_per_code_and_per_client(app, family, helper):
+    code, _ = offer(family)
+    wrong = f"{(int(code) + 1) % 1000000:06d}"
+    for _ in range(5):
+        assert helper.post("/assist/accept", data={"code": wrong}).status_code == 422
+    # The same wrong code a sixth time: limited for that code, whoever types it.
+    make_user(app, "li", name="Li Na")
+    other = app.test_client()
+    sign_in(other, "li")
+    assert other.post("/assist/accept", data={"code": wrong}).status_code == 429
+    # Ten different wrong codes by one helper: that helper waits, even for the right one.
+    guesses = [f"{(int(code) + n) % 1000000:06d}" for n in range(2, 12)]
+    statuses = [helper.post("/assist/accept", data={"code": g}).status_code for g in guesses]
+    assert statuses[:5] == [422] * 5 and statuses[-1] == 429
+    limited = helper.post("/assist/accept", data={"code": code})
+    assert limited.status_code == 429 and "Too many tries" in limited.text
+    # Another helper can still enter it: the limit is on the guesser, not the family.
+    assert accept(other, code)
+
+
+def test_many_helpers_behind_one_address_share_a_client_limit(app, family):
+    clients = []
+    for n in range(3):
+        make_user(app, f"h{n}", name=f"Helper {n}")
+        c = app.test_client()
+        sign_in(c, f"h{n}")
+        clients.append(c)
+    statuses = [clients[i % 3].post("/assist/accept", data={"code": f"{i:06d}"}).status_code
+                for i in range(21)]
+    assert statuses[-1] == 429 and statuses[:20].count(422) == 20
+
+
+def test_a_bad_code_gets_a_clear_message(helper):
+    for typed in ("", "12345", "1234567", "abcdef", "12 34 5x"):
+        page = helper.post("/assist/accept", data={"code": typed})
+        assert page.status_code == 422 and "Enter the 6 digits" in page.text, typed
+    # Full-width digits and spaces, as a Chinese keyboard types them, are fine.
+    assert helper.post("/assist/accept", data={"code": "１２３　４５６"}).status_code == 422
+    assert "does not open anything" in helper.post(
+        "/assist/accept", data={"code": "１２３　４５６"}).text
+
+
+def test_a_disabled_helper_is_signed_out_at_once_and_loses_every_grant(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    s = store.Store(app.config["DATABASE"])
+    try:
+        s.set_disabled(1, True, "user:99")
+    finally:
+        s.close()
+    response = helper.get(f"/assist/s/{grant}/")
+    assert response.status_code == 302 and "/account/sign-in" in response.headers["Location"]
+    assert "can see and change" not in family.get(f"{KG}/review?lang=en").text
+
+
+def test_the_helper_cannot_confirm_for_the_family(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    page = helper.get(f"/assist/s/{grant}/review")
+    assert 'id="review-form"' not in page.text and "Only the family can confirm" in page.text
+    assert helper.post(f"/assist/s/{grant}/review").status_code == 403
+    s = store.Store(app.config["DATABASE"])
+    try:
+        assert s.session(1)["status"] == "active"
+    finally:
+        s.close()
+
+
+def test_notes_are_for_helpers_only_and_go_with_the_answers(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    added = helper.post(f"/assist/s/{grant}/step/district/note",
+                        data={"note": "Ask which street the lease is on"})
+    assert added.status_code == 303
+    page = helper.get(f"/assist/s/{grant}/step/district")
+    assert "Ask which street the lease is on" in page.text
+    assert "Ask which street" in helper.get(f"/assist/s/{grant}/").text
+    assert "Ask which street" not in family.get(f"{KG}/district?lang=en").text
+    assert helper.post(f"/assist/s/{grant}/step/district/note",
+                       data={"note": "   "}).status_code == 303
+    assert ("note", {"step": "district"}) in actions(app, "user:1")
+    # "Delete my answers": the notes go, and so does the helper's access.
+    assert family.post(f"{KG}/delete").status_code == 303
+    assert helper.get(f"/assist/s/{grant}/").status_code == 404
+    s = store.Store(app.config["DATABASE"])
+    try:
+        assert s.notes(1) == []
+    finally:
+        s.close()
+
+
+def test_hand_back_ends_access_and_is_recorded(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    back = helper.post(f"/assist/s/{grant}/hand-back")
+    assert back.status_code == 303
+    assert helper.get(f"/assist/s/{grant}/").status_code == 404
+    assert ("grant-ended-by-helper", {"grant": grant}) in actions(app, "user:1")
+
+
+def test_a_label_left_empty_never_becomes_the_childs_name(app, family, helper):
+    grant = accept(helper, offer(family, label="")[0])
+    assert helper.post(f"/assist/s/{grant}/step/child-birth", data={
+        "child_dob-day": "1", "child_dob-month": "1", "child_dob-year": "2024"}).status_code \
+        == 303
+    console = helper.get("/assist/")
+    assert f"Family {grant}" in console.text
+
+
+def test_the_family_and_the_helper_editing_one_step_see_each_others_change(app, family,
+                                                                          helper):
+    grant = accept(helper, offer(family)[0])
+    on_phone = family.get(f"{KG}/district?lang=en")
+    revision = re.search(r'name="revision" value="(\d+)"', on_phone.text).group(1)
+    helper.post(f"/assist/s/{grant}/step/district",
+                data={"district": "minhang", "revision": revision})
+    clash = family.post(f"{KG}/district?lang=en",
+                        data={"district": "pudong", "revision": revision})
+    assert clash.status_code == 422
+    assert 'value="minhang" checked' in clash.text.replace("\n", " ") or \
+        re.search(r'value="minhang"\s+checked', clash.text)
+
+
+def test_both_languages_side_by_side(app, helper):
+    family = app.test_client()
+    begin(family, KG, lang="ug")
+    grant = accept(helper, offer(family)[0])
+    one = helper.get(f"/assist/s/{grant}/step/hukou")
+    assert 'class="family-words"' not in one.text and 'lang="en"' in one.text
+    helper.get(f"/assist/both-languages?on=1&next=/assist/s/{grant}/step/hukou")
+    both = helper.get(f"/assist/s/{grant}/step/hukou")
+    words = re.findall(r'<div class="family-words" lang="ug" dir="rtl">(.*?)</div>', both.text,
+                       re.S)
+    assert words and re.search(r"[\u0600-\u06ff]", words[0])
+    assert '<span class="official" lang="zh-Hans">' in both.text  # the official term stays
+    assert "<html lang=\"en\"" in both.text  # the helper's own language around it
+
+
+def test_a_session_started_on_the_helpers_phone(app, helper):
+    refused = helper.post("/assist/new/kindergarten-shanghai",
+                          data={"label": "Mrs Li", "family_lang": "ug"})
+    assert refused.status_code == 422 and "The guardian must agree" in refused.text
+    started = helper.post("/assist/new/kindergarten-shanghai", data={
+        "label": "Mrs Li", "family_lang": "ug", "consent": "y", "present": "y"})
+    assert started.status_code == 303
+    grant = int(re.search(r"/assist/s/(\d+)/", started.headers["Location"]).group(1))
+    s = store.Store(app.config["DATABASE"])
+    try:
+        sess = s.session(1)
+        assert sess["consent_version"] == "v1" and sess["locale"] == "ug"
+    finally:
+        s.close()
+    # Without the birth date the guardian must choose a PIN before the code is shown.
+    assert helper.post(f"/assist/s/{grant}/hand-over", data={}).status_code == 422
+    shown = helper.post(f"/assist/s/{grant}/hand-over", data={"pin": "2580"})
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    code = re.search(r'id="resume-code"[^>]*>([A-Z0-9 ]+)<', shown.text).group(1)
+    assert helper.get(f"/assist/s/{grant}/").status_code == 404
+    family = app.test_client()
+    opened = family.post("/resume", data={"code": code, "pin": "2580"})
+    assert opened.status_code == 303
+    assert ("grant-ended-by-hand-over", {"grant": grant}) in actions(app, "user:1")
+
+
+def test_a_guardian_present_may_be_confirmed_by_the_helper(app, helper):
+    started = helper.post("/assist/new/branching", data={
+        "label": "Mrs Li", "family_lang": "en", "consent": "y", "present": "y"})
+    grant = int(re.search(r"/assist/s/(\d+)/", started.headers["Location"]).group(1))
+    page = helper.get(f"/assist/s/{grant}/review")
+    assert 'id="review-form"' in page.text
+
+
+def test_family_pages_without_a_helper_say_nothing_of_helpers(family):
+    assert "helpers-banner" not in family.get(f"{KG}/district?lang=en").text
