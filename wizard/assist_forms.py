@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField
+from wtforms.validators import ValidationError
 
 from . import i18n, security
 from .flow.fieldtypes import N_
@@ -57,7 +58,8 @@ class AcceptForm(_Form):
     def validate_code(self, field) -> None:
         field.data = security.normalise_grant_code((field.data or "")[:40])
         if field.data is None:
-            raise ValueError(gettext("Enter the 6 digits the family's phone shows, like 407 219"))
+            raise ValidationError(gettext(
+                "Enter the 6 digits the family's phone shows, like 407 219"))
 
 
 class StartForm(_Form):
@@ -72,11 +74,11 @@ class StartForm(_Form):
 
     def validate_label(self, field) -> None:
         if not field.data:
-            raise ValueError(gettext("Enter a name for this family"))
+            raise ValidationError(gettext("Enter a name for this family"))
 
     def validate_consent(self, field) -> None:
         if not field.data:
-            raise ValueError(gettext(
+            raise ValidationError(gettext(
                 "The guardian must agree before you save their answers: read them the text "
                 "above, then tick the box"))
 
@@ -89,7 +91,7 @@ class NoteForm(_Form):
     def validate_note(self, field) -> None:
         field.data = (field.data or "").strip()[:NOTE_MAX]
         if not field.data:
-            raise ValueError(gettext("Write the note first"))
+            raise ValidationError(gettext("Write the note first"))
 
 
 class HandOverForm(_Form):

@@ -11,7 +11,10 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import store
+from .accounts import ROLES
 from .flow import loader, translations
+from .i18n import DEFAULT as DEFAULT_LANGUAGE
+from .i18n import LANGUAGES
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -170,9 +173,60 @@ def i18n_status() -> None:
                        f"{row.percent:.0f}%")
 
 
+@click.command("create-user")
+@click.argument("login")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="what they may do (admins also manage accounts)")
+@click.option("--org", required=True, help="their organisation (families see it)")
+@click.option("--name", required=True, help="their name (families see it)")
+@click.option("--language", type=click.Choice(list(LANGUAGES)), default=DEFAULT_LANGUAGE,
+              show_default=True, help="the language of their pages")
+@click.option("--password-stdin", is_flag=True,
+              help="read their password from the first line of standard input; without it "
+                   "a one-time password is made, printed once, and must be changed at the "
+                   "first sign-in")
+@with_appcontext
+def create_user_command(login: str, role: str, org: str, name: str, language: str,
+                        password_stdin: bool) -> None:
+    """Create a helper's account (the first admin's, say). Exit 1 when refused."""
+    from . import accounts, people_forms
+
+    login = people_forms.normal_login(login)
+    name, org = " ".join(name.split()), " ".join(org.split())
+    problem = people_forms.login_problem(login)
+    if problem or not name or not org:
+        click.echo(f"refused: {problem or 'the name and the organisation must not be empty'}",
+                   err=True)
+        sys.exit(1)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        problem = people_forms.password_problem(password, login)
+        if problem:
+            click.echo("refused: " + problem % {"min": accounts.MIN_PASSWORD,
+                                                "max": people_forms.PASSWORD_MAX}, err=True)
+            sys.exit(1)
+    else:
+        password = people_forms.one_time_password()
+    db = store.Store(current_app.config["DATABASE"])
+    try:
+        db.migrate()
+        user_id = db.create_user(login, name, org, role, language,
+                                 accounts.hash_password(password),
+                                 must_change=not password_stdin, actor="cli")
+    finally:
+        db.close()
+    if user_id is None:
+        click.echo(f"refused: the login {login!r} is taken", err=True)
+        sys.exit(1)
+    click.echo(f"created {role} {login!r} ({name}, {org}), account {user_id}")
+    if not password_stdin:
+        click.echo(f"one-time password (shown only now; to be changed at the first sign-in): "
+                   f"{password}")
+
+
 def register(app: Flask) -> None:
     for command in (check_command, init_db_command, import_command, flows_command,
-                    purge_command, i18n_group):
+                    purge_command, i18n_group, create_user_command):
         app.cli.add_command(command)
 
 

@@ -11,13 +11,13 @@ import datetime
 import re
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import g, request
 from babel.dates import format_skeleton
+from flask import g, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import format_date as _babel_format_date
 from markupsafe import Markup
-from zoneinfo import ZoneInfo
 
 from .flow import markdown
 from .flow.model import Text, pick

@@ -10,7 +10,6 @@ import base64
 import datetime
 
 import segno
-
 from flask import current_app, request
 
 from . import get_store, security

@@ -789,7 +789,8 @@ class Store:
             self.db.execute("UPDATE users SET disabled = ? WHERE id = ?",
                             (int(disabled), user_id))
             if disabled:
-                self._end_sign_ins(user_id)
+                self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
+                                "AND ended_at IS NULL", (now(), user_id))
                 self.db.execute(
                     "UPDATE grants SET ended_at = ?, ended_by = 'disabled', code_hash = NULL "
                     "WHERE user_id = ? AND ended_at IS NULL", (now(), user_id))
@@ -797,23 +798,22 @@ class Store:
                         {"user": user_id})
 
     def set_password(self, user_id: int, password_hash: str, must_change: bool,
-                     actor: str) -> None:
-        """A new password (an admin's reset, or the user's own change): other sign-ins end."""
+                     actor: str, keep: str | None = None) -> None:
+        """A new password (an admin's reset, or the user's own change): every sign-in ends,
+        but the one that changed it (`keep`, its token hash): whoever held the old password
+        is signed out."""
         with self.write():
             self.db.execute("UPDATE users SET password_hash = ?, must_change = ? WHERE id = ?",
                             (password_hash, int(must_change), user_id))
-            if must_change:  # a reset: whoever held the old password is signed out
-                self._end_sign_ins(user_id)
+            self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
+                            "AND ended_at IS NULL AND token_hash IS NOT ?",
+                            (now(), user_id, keep))
             self._audit(actor, "password-reset" if must_change else "password-changed", None,
                         {"user": user_id})
 
     def set_language(self, user_id: int, language: str) -> None:
         with self.write():
             self.db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
-
-    def _end_sign_ins(self, user_id: int) -> None:
-        self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
-                        (now(), user_id))
 
     def start_sign_in(self, token_hash: str, user_id: int, detail: Mapping) -> None:
         stamp = now()

@@ -14,8 +14,8 @@ import segno
 from browser_kit import (
     FLOW_ID,
     LOCAL,
-    LiveServer,
     Family,
+    LiveServer,
     describe_violations,
     make_live_app,
     open_flow,

@@ -125,7 +125,7 @@ def test_the_family_ends_access_and_the_helpers_next_request_is_refused(app, fam
         assert helper.get(url).status_code == 404, url
     assert helper.post(f"/assist/s/{grant}/step/district",
                        data={"district": "xuhui"}).status_code == 404
-    assert "Wang Fang" not in helper.get("/assist/").text
+    assert "Building 3" not in helper.get("/assist/").text
     assert ("grant-ended-by-family", {"grant": grant}) in actions(app, "family")
 
 
@@ -137,7 +137,7 @@ def test_no_grant_and_another_helpers_family_look_like_nothing_at_all(app, famil
     theirs = other.get(f"/assist/s/{grant}/step/district")
     nothing = other.get("/assist/s/999/step/district")
     assert theirs.status_code == nothing.status_code == 404
-    assert theirs.text == nothing.text
+    assert theirs.text.replace(f"/s/{grant}/", "/s/999/") == nothing.text
     assert other.post(f"/assist/s/{grant}/hand-back").status_code == 404
     assert other.post(f"/assist/s/{grant}/step/district/note",
                       data={"note": "x"}).status_code == 404

@@ -11,7 +11,6 @@ import functools
 import time
 
 import segno
-
 from flask import (
     Blueprint,
     abort,
@@ -315,7 +314,8 @@ def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
     card = sessions.resume_card(sess)
     return render_template(
         "family/save.html", flow=flow, code=card["code"], link=card["link"],
-        qr=card["qr"] if ready else None, ready=ready, fact=fact, error=error, unsaved=request.args.get("unsaved") == "1",
+        qr=card["qr"] if ready else None, ready=ready, fact=fact, error=error,
+        unsaved=request.args.get("unsaved") == "1",
         continue_url=_step_url(flow, sess["last_step"]) if sess["last_step"]
         else url_for("family.start", flow_id=flow.id),
     ), (422 if error else 200)
