@@ -73,9 +73,15 @@ def _walker(grant: dict) -> walk.Walker:
         aliases={"start": "family", "save": "family"})
 
 
+def _label(grant: dict) -> str:
+    """What the helper calls the family: the name the family chose, or a number (never
+    anything from their answers)."""
+    return grant["label"] or gettext("Family %(number)d", number=grant["id"])
+
+
 def _helping(grant: dict) -> dict:
     family_lang = grant["locale"]
-    return {"grant": grant, "label": grant["label"], "family_lang": family_lang,
+    return {"grant": grant, "label": _label(grant), "family_lang": family_lang,
             "family_lang_name": i18n.LANGUAGES[family_lang][0],
             "family_lang_tag": i18n.LANGUAGES[family_lang][1],
             "both": bool(session.get("both_languages")),
@@ -117,7 +123,7 @@ def _card(grant: dict) -> dict:
     number, total = engine.progress(j, where.id) if where and j.is_visible(where.id) \
         else (0, len(j.steps))
     return {"grant": grant, "flow": flow, "number": number, "total": total,
-            "label": grant["label"] or gettext("Family %(number)d", number=grant["id"]),
+            "label": _label(grant),
             "where": where, "stuck": stuck, "completed": grant["status"] == "completed",
             "last": i18n.format_moment(grant["session_updated"], flow.timezone),
             "until": i18n.format_moment(grant["expires_at"], flow.timezone),
@@ -291,7 +297,7 @@ def hand_over(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict
             # helper's access has ended.
             return render_template("assist/handed_over.html", flow=flow,
                                    card=sessions.resume_card(sess), by_birth_date=not pin,
-                                   label=grant["label"])
+                                   label=_label(grant))
     return render_template("assist/hand_over.html", walk=w, flow=flow, form=form,
-                           by_birth_date=by_birth_date, label=grant["label"]), \
+                           by_birth_date=by_birth_date, label=_label(grant)), \
         (422 if form.errors else 200)
