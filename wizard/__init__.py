@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import store
 
@@ -83,6 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Rate limits then see the phone's address, and cookies get Secure under HTTPS.
         app.wsgi_app = proxy.TrustedProxyFix(app.wsgi_app, app.config["TRUSTED_PROXIES"])
     app.session_interface = _SessionInterface()
+    # Ids in addresses: a number SQLite can hold, or the page is not found (a 25-digit id
+    # would otherwise reach SQLite and fail with a 500).
+    app.url_map.converters["id"] = _IdConverter
 
     app.teardown_appcontext(close_store)
 
@@ -170,6 +174,11 @@ class _SessionInterface(SecureCookieSessionInterface):
         if request.endpoint == "static" or request.blueprint in ("offline", "api"):
             return False
         return super().should_set_cookie(app, session)
+
+
+class _IdConverter(IntegerConverter):
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, max=2**63 - 1)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -204,3 +204,9 @@ def access_words(action: str) -> str:
     if action.startswith("grant-ended"):
         return gettext("stopped helping you")
     return gettext("used your answers")
+
+
+def family_label(grant: Mapping[str, Any]) -> str:
+    """What a helper calls a family: the name the family chose, or their grant's number
+    (never anything from their answers)."""
+    return grant["label"] or gettext("Family %(number)d", number=grant["id"])

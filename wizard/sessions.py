@@ -87,12 +87,29 @@ def key(session_id: int) -> str:
 
 
 def from_cookie(flow_id: str) -> dict | None:
-    """This device's session for the flow (any status), or None."""
+    """This device's session for the flow (any status), or None. On a helper's phone keeping
+    a family's walkthrough, `helper` holds the grant (and the helper's name) the token is
+    bound to; once that grant has ended, the token opens nothing."""
     value = token(flow_id)
     if not value:
         return None
     row = get_store().session_by_token(security.hash_token(value))
-    return row if row and row["flow_id"] == flow_id else None
+    if row is None or row["flow_id"] != flow_id:
+        return None
+    row["helper"] = None
+    if row["helper_grant"] is not None:
+        row["helper"] = get_store().helper_grant(row["helper_grant"])
+        if row["helper"] is None:
+            return None
+    return row
+
+
+def author(sess: dict) -> tuple[str, str]:
+    """(who the answers this device saves are entered by, who the audit log names): the
+    family, or the helper whose phone keeps the family's walkthrough."""
+    helper = sess.get("helper")
+    return ("family", "family") if helper is None else (
+        f"volunteer:{helper['user_id']}", f"user:{helper['user_id']}")
 
 
 def idle_limit() -> str:

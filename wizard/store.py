@@ -204,6 +204,12 @@ def m005_helpers(db: Database) -> None:
             at TEXT NOT NULL
         )""")
     db.execute("CREATE INDEX helper_notes_session ON helper_notes (session_id, step_id)")
+    # A helper's phone keeping a family's walkthrough for use without signal holds a device
+    # token like a family's, bound to the helper's grant: it opens nothing once the grant
+    # has ended (see sessions.from_cookie).
+    db.execute("ALTER TABLE session_tokens ADD COLUMN grant_id INTEGER REFERENCES grants (id)")
+    # A walkthrough a helper handed over: the family's first resume gives it a new code.
+    db.execute("ALTER TABLE sessions ADD COLUMN handed_over INTEGER NOT NULL DEFAULT 0")
     # The admin's audit page filters by time and by actor.
     db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
     db.execute("CREATE INDEX audit_log_actor ON audit_log (actor, at)")
@@ -396,8 +402,11 @@ class Store:
         return self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
 
     def session_by_token(self, token_hash: str) -> dict | None:
-        return self._one("SELECT s.* FROM sessions s JOIN session_tokens t ON t.session_id = s.id "
-                         "WHERE t.token_hash = ?", (token_hash,))
+        """The session a device token opens, with `helper_grant`: the grant a helper's token
+        is bound to (None for a family's own device)."""
+        return self._one("SELECT s.*, t.grant_id AS helper_grant FROM sessions s "
+                         "JOIN session_tokens t ON t.session_id = s.id WHERE t.token_hash = ?",
+                         (token_hash,))
 
     def session_by_start(self, flow_id: str, start_hash: str) -> dict | None:
         """The session made from an offline start (its id hashed), or None."""
@@ -616,6 +625,11 @@ class Store:
             )
         self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
                         (revision, stamp, session_id))
+        if entered_by != "family" and row["status"] == "completed":
+            # The family confirmed other answers than these: they confirm again (a helper
+            # never confirms for them by changing answers after).
+            self.db.execute("UPDATE sessions SET status = 'active', completed_at = NULL "
+                            "WHERE id = ?", (session_id,))
         return revision
 
     # ------------------------------------------------------------ replayed changes (sync API)
@@ -652,7 +666,8 @@ class Store:
     def apply_change(self, session_id: int, change_id: str, step_id: str,
                      values: Mapping[str, Any], seen_revision: int | None,
                      claimed_at: str | None = None, extra: Mapping | None = None,
-                     entered_by: str = "family", device: str | None = None) -> dict:
+                     entered_by: str = "family", device: str | None = None,
+                     move_last_step: bool = True) -> dict:
         """Save a step's answers from a phone's queue and record the change, in one
         transaction: a crash can never save without recording (the retry would save again)
         or record without saving (the answers would be lost). Returns
@@ -665,9 +680,11 @@ class Store:
             if earlier is not None:
                 return earlier
             revision = self._save(session_id, values, entered_by, seen_revision, device)
-            # Where the family was on the phone: where the step pages will take them.
-            self.db.execute("UPDATE sessions SET last_step = ? WHERE id = ?",
-                            (step_id, session_id))
+            # Where the family was on the phone: where the step pages will take them (not
+            # where their helper was).
+            if move_last_step:
+                self.db.execute("UPDATE sessions SET last_step = ? WHERE id = ?",
+                                (step_id, session_id))
             result = {"status": "applied", "revision": revision, **(extra or {})}
             self._record(session_id, change_id, step_id, result, claimed_at)
         return result
@@ -791,9 +808,12 @@ class Store:
             if disabled:
                 self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
                                 "AND ended_at IS NULL", (now(), user_id))
-                self.db.execute(
-                    "UPDATE grants SET ended_at = ?, ended_by = 'disabled', code_hash = NULL "
-                    "WHERE user_id = ? AND ended_at IS NULL", (now(), user_id))
+                for row in list(self.db.query(
+                        "SELECT id, session_id FROM grants WHERE user_id = ? "
+                        "AND ended_at IS NULL", (user_id,))):
+                    # In each family's own record: this helper stopped helping them.
+                    self._end_grant(row["id"], row["session_id"], "disabled",
+                                    f"user:{user_id}", {"by": actor})
             self._audit(actor, "user-disabled" if disabled else "user-enabled", None,
                         {"user": user_id})
 
@@ -916,6 +936,24 @@ class Store:
             f"ON s.id = g.session_id WHERE g.id = ? AND g.user_id = ? AND {self._LIVE}",
             (grant_id, user_id, now()))
 
+    def helper_grant(self, grant_id: int) -> dict | None:
+        """A grant while it lasts, with its helper (whose account is not disabled): what a
+        helper's device token needs to open the family's pages."""
+        return self._one(
+            "SELECT g.id, g.session_id, g.user_id, g.label, g.guardian_present, g.expires_at, "
+            "u.name, u.org FROM grants g JOIN sessions s ON s.id = g.session_id "
+            "JOIN users u ON u.id = g.user_id "
+            f"WHERE g.id = ? AND u.disabled = 0 AND {self._LIVE}", (grant_id, now()))
+
+    def add_helper_token(self, grant_id: int, session_id: int, user_id: int,
+                         token_hash: str) -> None:
+        """The helper's phone keeps the family's walkthrough for use without signal."""
+        with self.write():
+            self.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at, "
+                            "grant_id) VALUES (?, ?, ?, ?)",
+                            (token_hash, session_id, now(), grant_id))
+            self._audit(f"user:{user_id}", "kept-on-phone", session_id, {"grant": grant_id})
+
     def grants_of_user(self, user_id: int) -> list[dict]:
         """A helper's live grants with their sessions, most recently active first."""
         return list(self.db.query(
@@ -931,17 +969,49 @@ class Store:
             "JOIN sessions s ON s.id = g.session_id JOIN users u ON u.id = g.user_id "
             f"WHERE g.session_id = ? AND {self._LIVE} ORDER BY g.id", (session_id, now())))
 
+    def end_grants(self, session_id: int, ended_by: str) -> None:
+        """Every grant of a session ends (the family started again on this phone)."""
+        with self.write():
+            for row in list(self.db.query(
+                    "SELECT id FROM grants WHERE session_id = ? AND ended_at IS NULL",
+                    (session_id,))):
+                self._end_grant(row["id"], session_id, ended_by, ended_by)
+
+    def hand_over(self, grant_id: int, session_id: int, actor: str,
+                  pin_hash: str | None) -> None:
+        """A helper hands a walkthrough they started to the family: their access ends, the
+        guardian's PIN (if they chose one) is set, and the family's first resume will give
+        the session a new code."""
+        with self.write():
+            if pin_hash is not None:
+                self.db.execute("UPDATE sessions SET pin_hash = ? WHERE id = ?",
+                                (pin_hash, session_id))
+            self.db.execute("UPDATE sessions SET handed_over = 1 WHERE id = ?", (session_id,))
+            self._end_grant(grant_id, session_id, "hand-over", actor,
+                            {"pin": pin_hash is not None})
+
+    def new_resume_code(self, session_id: int, salt: str, resume_hash: str) -> None:
+        with self.write():
+            self.db.execute("UPDATE sessions SET resume_salt = ?, resume_hash = ?, "
+                            "handed_over = 0 WHERE id = ?", (salt, resume_hash, session_id))
+            self._audit("family", "new-resume-code", session_id, {})
+
+    def _end_grant(self, grant_id: int, session_id: int, ended_by: str, actor: str,
+                   detail: Mapping | None = None) -> bool:
+        done = self.db.execute(
+            "UPDATE grants SET ended_at = ?, ended_by = ?, code_hash = NULL "
+            "WHERE id = ? AND session_id = ? AND ended_at IS NULL",
+            (now(), ended_by, grant_id, session_id)).rowcount
+        if done:
+            self._audit(actor, f"grant-ended-by-{ended_by}", session_id,
+                        {"grant": grant_id, **(detail or {})})
+        return bool(done)
+
     def end_grant(self, grant_id: int, session_id: int, ended_by: str, actor: str) -> bool:
         """End a grant of this session (the family's "End access", a helper's hand-back or
         hand-over); False when it had ended already."""
         with self.write():
-            done = self.db.execute(
-                "UPDATE grants SET ended_at = ?, ended_by = ?, code_hash = NULL "
-                "WHERE id = ? AND session_id = ? AND ended_at IS NULL",
-                (now(), ended_by, grant_id, session_id)).rowcount
-            if done:
-                self._audit(actor, f"grant-ended-by-{ended_by}", session_id, {"grant": grant_id})
-        return bool(done)
+            return self._end_grant(grant_id, session_id, ended_by, actor)
 
     # ------------------------------------------------------------ helpers' notes
 

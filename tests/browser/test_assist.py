@@ -245,3 +245,58 @@ def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_choose
     wait_sent(family.page)
     assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
         == [('"pudong"', "family")]
+
+
+@pytest.mark.browser
+def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, new_context):
+    """The helper keeps the family's walkthrough on their phone, loses signal, changes the
+    district; the family meanwhile changes it on their own phone. When the helper's phone
+    syncs, the family's answer stays and the helper is shown both: the same conflict the
+    family's phones get, with the helper's answers marked as theirs."""
+    from test_offline import cut, ready, restore, wait_copy, wait_kept, wait_sent
+
+    family = Family(new_context().new_page(), site.url)
+    open_flow(family)
+    family.walk(LOCAL)
+    family.open("helper")
+    family.press("Show a code for the helper")
+    code = family.page.locator("#grant-code").inner_text().replace(" ", "")
+    helper_page = new_context().new_page()
+    sign_in(helper_page, site.url)
+    helper_page.goto(f"{site.url}/assist/accept?code={code}")
+    press(helper_page, "Open their answers")
+    press(helper_page, "Keep on this phone")
+    helper = Family(helper_page, site.url)
+    assert helper.path.startswith(f"/f/{FLOW_ID}/")
+    assert "Kept on this phone" in helper_page.locator("#helping").inner_text()
+    helper.open("review")
+    wait_kept(helper_page)
+    wait_copy(helper_page)
+
+    cut(helper_page.context)
+    helper_page.goto(helper.url("district?return=review"))
+    ready(helper_page)
+    helper.answer(district="pudong")
+    helper.continue_()
+    assert helper.path.endswith("/review")
+
+    family.open("district?return=review")
+    family.answer(district="minhang")
+    family.continue_()
+
+    restore(helper_page.context)
+    helper_page.reload()
+    wait_sent(helper_page)
+    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+        == [('"minhang"', "family")]
+    helper_page.locator("#offline-status").get_by_text("changed on two phones").wait_for()
+    helper.follow("Check them")
+    ready(helper_page)
+    panel = helper_page.locator('[data-conflict="district"]')
+    with helper_page.expect_navigation():
+        panel.get_by_role("button", name="Keep this phone's answer").click()
+    wait_sent(helper_page)
+    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+        == [('"pudong"', "volunteer:1")]
+    actions = [a for a, in site.query("SELECT action FROM audit_log WHERE actor = 'user:1'")]
+    assert "kept-on-phone" in actions and "change" in actions

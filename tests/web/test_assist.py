@@ -339,7 +339,7 @@ def test_a_session_started_on_the_helpers_phone(app, helper):
     family = app.test_client()
     opened = family.post("/resume", data={"code": code, "pin": "2580"})
     assert opened.status_code == 303
-    assert ("grant-ended-by-hand-over", {"grant": grant}) in actions(app, "user:1")
+    assert ("grant-ended-by-hand-over", {"grant": grant, "pin": True}) in actions(app, "user:1")
 
 
 def test_a_guardian_present_may_be_confirmed_by_the_helper(app, helper):
@@ -352,3 +352,166 @@ def test_a_guardian_present_may_be_confirmed_by_the_helper(app, helper):
 
 def test_family_pages_without_a_helper_say_nothing_of_helpers(family):
     assert "helpers-banner" not in family.get(f"{KG}/district?lang=en").text
+
+
+# ---------------------------------------------------------------- what the review found
+
+
+def test_only_a_walkthrough_the_helper_started_can_be_handed_over(family, helper):
+    grant = accept(helper, offer(family)[0])
+    assert helper.get(f"/assist/s/{grant}/hand-over").status_code == 404
+    assert helper.post(f"/assist/s/{grant}/hand-over", data={"pin": "1234"}).status_code == 404
+
+
+def test_the_code_shown_at_hand_over_stops_working_once_the_family_resumed(app, helper):
+    started = helper.post("/assist/new/kindergarten-shanghai", data={
+        "label": "Mrs Li", "family_lang": "en", "consent": "y", "present": "y"})
+    grant = int(re.search(r"/assist/s/(\d+)/", started.headers["Location"]).group(1))
+    shown = helper.post(f"/assist/s/{grant}/hand-over", data={"pin": "2580"})
+    code = re.search(r'id="resume-code"[^>]*>([A-Z0-9 ]+)<', shown.text).group(1)
+    family = app.test_client()
+    assert family.post("/resume", data={"code": code, "pin": "2580"}).status_code == 303
+    # The helper saw that code: a second phone with it (and the PIN) gets nothing now.
+    assert app.test_client().post("/resume", data={"code": code, "pin": "2580"}) \
+        .status_code == 422
+    new_code = re.search(r'id="resume-code"[^>]*>([A-Z0-9 ]+)<',
+                         family.get(f"{KG}/save").text).group(1)
+    assert new_code != code
+    assert app.test_client().post("/resume", data={"code": new_code, "pin": "2580"}) \
+        .status_code == 303
+
+
+def test_a_helper_changing_a_confirmed_answer_reopens_the_walkthrough(app, family, helper):
+    from family_helpers import KG_LOCAL as STEPS
+    from family_helpers import answer_all
+    answer_all(family, STEPS[2:])
+    assert family.post(f"{KG}/review").status_code == 303
+    grant = accept(helper, offer(family)[0])
+    helper.post(f"/assist/s/{grant}/step/district", data={"district": "minhang"})
+    s = store.Store(app.config["DATABASE"])
+    try:
+        assert s.session(1)["status"] == "active"
+    finally:
+        s.close()
+    assert "Answers confirmed" not in helper.get("/assist/").text
+
+
+def test_starting_again_ends_the_helpers_access_to_the_earlier_walkthrough(family, helper):
+    grant = accept(helper, offer(family)[0])
+    again = family.post(f"{KG}/", data={"consent": "yes", "replace": "yes"})
+    assert again.status_code == 303
+    assert helper.get(f"/assist/s/{grant}/").status_code == 404
+
+
+def test_a_helper_looking_round_does_not_move_where_the_family_carries_on(app, family,
+                                                                         helper):
+    grant = accept(helper, offer(family)[0])
+    helper.get(f"/assist/s/{grant}/step/guardian")
+    s = store.Store(app.config["DATABASE"])
+    try:
+        assert s.session(1)["last_step"] != "guardian"
+    finally:
+        s.close()
+
+
+def test_a_refused_confirmation_is_a_view_in_the_log(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    before = len(actions(app, "user:1"))
+    helper.post(f"/assist/s/{grant}/review")
+    assert actions(app, "user:1")[before:] == [("view", {"page": "review"})]
+
+
+def test_the_helper_pages_with_a_code_or_a_label_are_never_cached(helper):
+    for url in ("/assist/accept?code=123456", "/assist/new/kindergarten-shanghai", "/assist/"):
+        assert helper.get(url).headers["Cache-Control"] == "no-store", url
+
+
+def test_ids_too_big_for_the_database_are_simply_not_found(app, family, helper):
+    huge = "9" * 25
+    assert helper.get(f"/assist/s/{huge}/").status_code == 404
+    assert helper.post(f"/assist/s/{huge}/hand-back").status_code == 404
+    assert family.post(f"{KG}/helper/{huge}/end").status_code == 404
+
+
+def test_disabling_a_helper_tells_each_family_they_stopped_helping(app, family, helper):
+    accept(helper, offer(family)[0])
+    s = store.Store(app.config["DATABASE"])
+    try:
+        s.set_disabled(1, True, "user:99")
+    finally:
+        s.close()
+    assert "Wang Fang (Hope Centre) stopped helping you" in family.get(f"{KG}/helper").text
+
+
+# ---------------------------------------------------------------- kept on the helper's phone
+
+
+def keep(helper, grant):
+    kept = helper.post(f"/assist/s/{grant}/keep")
+    assert kept.status_code == 303 and kept.headers["Location"].startswith(f"{KG}/")
+    return kept.headers["Location"]
+
+
+def test_a_helpers_phone_keeping_the_walkthrough_walks_the_familys_pages_as_the_helper(
+        app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    where = keep(helper, grant)
+    page = helper.get(where)
+    assert page.status_code == 200 and "Kept on this phone" in page.text
+    assert "helpers-banner" not in page.text
+    saved = helper.post(f"{KG}/district", data={"district": "minhang"})
+    assert saved.status_code == 303
+    s = store.Store(app.config["DATABASE"])
+    try:
+        rows = {r["field_id"]: r for r in s.answer_rows(1)}
+    finally:
+        s.close()
+    assert rows["district"]["entered_by"] == "volunteer:1"
+    assert ("kept-on-phone", {"grant": grant}) in actions(app, "user:1")
+    assert ("change", {"step": "district", "fields": ["district"]}) in actions(app, "user:1")
+    # Never the family's own: the code, deleting, letting others in, confirming.
+    save = helper.get(f"{KG}/save")
+    assert save.status_code == 303 and save.headers["Location"] == f"/assist/s/{grant}/"
+    assert helper.get(f"{KG}/delete").status_code == 404
+    assert helper.get(f"{KG}/helper").status_code == 404
+    assert helper.post(f"{KG}/review").status_code == 403
+    assert "Let a helper" not in helper.get(f"{KG}/review").text
+
+    # The sync API: saves as the helper, never confirms, and stops with the grant.
+    body = {"version": 1, "lang": "en", "changes": [
+        {"id": "change-one-0123456789ab", "step": "housing", "values": {"housing": "own"}, "base_revision": 99},
+        {"id": "change-two-0123456789ab", "complete": True}]}
+    headers = {"X-Wizard-Sync": "1", "Content-Type": "application/json"}
+    version = re.search(r'data-version="(\d+)"', page.text).group(1)
+    body["version"] = int(version)
+    reply = helper.post("/api/v1/flows/kindergarten-shanghai/sync", json=body,
+                        headers=headers)
+    assert reply.status_code == 200, reply.text
+    results = {r["id"]: r for r in reply.get_json()["results"]}
+    assert results["change-one-0123456789ab"]["status"] == "applied"
+    assert results["change-two-0123456789ab"]["status"] == "invalid"
+    assert "family_confirms" in [p["code"] for p in results["change-two-0123456789ab"]["problems"]]
+    s = store.Store(app.config["DATABASE"])
+    try:
+        assert {r["field_id"]: r["entered_by"] for r in s.answer_rows(1)}["housing"] \
+            == "volunteer:1"
+        assert s.session(1)["last_step"] != "housing"  # where the family carries on
+    finally:
+        s.close()
+    assert ("change", {"via": "sync", "changes": ["change-one-0123456789ab"]}) in actions(app, "user:1")
+
+    family.post(f"{KG}/helper/{grant}/end")
+    assert "Kept on this phone" not in helper.get(f"{KG}/district").text
+    assert helper.post("/api/v1/flows/kindergarten-shanghai/sync", json={
+        **body, "changes": []}, headers=headers).status_code == 401
+
+
+def test_one_phone_keeps_one_familys_walkthrough_of_a_flow(app, helper):
+    first, second = app.test_client(), app.test_client()
+    for client in (first, second):
+        begin(client, KG)
+    grant_one = accept(helper, offer(first)[0])
+    grant_two = accept(helper, offer(second)[0])
+    keep(helper, grant_one)
+    refused = helper.post(f"/assist/s/{grant_two}/keep")
+    assert refused.status_code == 409 and 'id="keep-error"' in refused.text

@@ -799,8 +799,8 @@ def test_fuzzed_bodies_get_json_answers_never_a_server_error(app, db, body):
     if count(db, "sessions") == 0:
         begin(client)
     sid = session_id(db)
-    db.db.execute("INSERT INTO session_tokens VALUES (?, ?, 'now')",
-                  (security.hash_token(token), sid))
+    db.db.execute("INSERT INTO session_tokens (token_hash, session_id, created_at) "
+                  "VALUES (?, ?, 'now')", (security.hash_token(token), sid))
     client.set_cookie(COOKIE, token)
     response = post_raw(client, json.dumps(body))
     assert response.status_code in (200, 400, 409, 413), response.get_data(as_text=True)

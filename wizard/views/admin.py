@@ -109,13 +109,13 @@ def _password_shown(user: dict, password: str, new: bool):
                            new=new)
 
 
-@bp.post("/users/<int:user_id>/disable")
+@bp.post("/users/<id:user_id>/disable")
 @admin_only
 def disable(user_id: int):
     return _set_disabled(user_id, True)
 
 
-@bp.post("/users/<int:user_id>/enable")
+@bp.post("/users/<id:user_id>/enable")
 @admin_only
 def enable(user_id: int):
     return _set_disabled(user_id, False)
@@ -133,7 +133,7 @@ def _set_disabled(user_id: int, disabled: bool):
                             user=user_id) + f"#user-{user_id}", 303)
 
 
-@bp.post("/users/<int:user_id>/reset")
+@bp.post("/users/<id:user_id>/reset")
 @admin_only
 def reset(user_id: int):
     after_this_request(security.keep_private)

@@ -13,7 +13,7 @@ site's page cannot send it.
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
-from flask_babel import refresh
+from flask_babel import gettext, refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -138,8 +138,11 @@ def _conflicts(flow: Flow, conflict: store.Conflict, values: dict) -> dict:
     return found
 
 
-def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str) -> dict:
-    """One change: what came of it (see docs/sync-api.md), recorded with its id."""
+def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str,
+           entered_by: str) -> dict:
+    """One change: what came of it (see docs/sync-api.md), recorded with its id. A helper's
+    phone (entered_by a volunteer) saves as the helper, and confirms only as the helper's
+    page would: when the guardian was present at the start."""
     s = get_store()
     sid, change_id, step_id = sess["id"], change["id"], change.get("step", "")
     claimed = change.get("claimed_at")
@@ -154,6 +157,11 @@ def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str) -> di
         problems = [{"step": p.step.id, "field": p.field.id, "code": p.error.code,
                      "message": display.error_text(p.field, p.error, flow)}
                     for p in engine.problems(j, answers)]
+        helper = sess.get("helper")
+        if helper is not None and not helper["guardian_present"]:
+            problems.append({"step": None, "field": None, "code": "family_confirms",
+                             "message": gettext("Only the family can confirm these answers, "
+                                                "on their own phone.")})
         if problems:
             return s.record_change(sid, change_id, "", {"status": "invalid",
                                                         "problems": problems, **extra}, claimed)
@@ -170,7 +178,8 @@ def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str) -> di
                                {"status": "invalid", "errors": problems, **extra}, claimed)
     try:
         return s.apply_change(sid, change_id, step_id, values, change.get("base_revision"),
-                              claimed, extra, device=device)
+                              claimed, extra, entered_by=entered_by, device=device,
+                              move_last_step=entered_by == "family")
     except store.Conflict as conflict:
         # Nothing was saved or recorded (the transaction rolled back); recording the refusal
         # now is safe: if a copy of this change got in first, record_change returns its result.
@@ -199,8 +208,16 @@ def sync(flow_id: str):
     # This device, recorded with its answers: its queued changes all carry the revision it
     # last saw, and must not conflict with each other (only with other devices' changes).
     device = security.hash_token(token)
-    results = [{"id": change["id"], **_apply(sess, flow, change, extra, device)}
+    entered_by, actor = sessions.author(sess)
+    results = [{"id": change["id"], **_apply(sess, flow, change, extra, device, entered_by)}
                for change in body["changes"]]
+    if sess.get("helper") is not None:
+        # A helper's phone read the family's answers (every sync sends them), and maybe
+        # changed some: one line of the audit log per sync.
+        changed = [r["id"] for r in results if r.get("status") in ("applied", "completed")
+                   and not r.get("replayed")]
+        get_store().audit(actor, "change" if changed else "view", sess["id"],
+                          {"via": "sync", "changes": changed} if changed else {"via": "sync"})
     sess = get_store().session(sess["id"])
     completed = sess["status"] == "completed"
     response = jsonify({

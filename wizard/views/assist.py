@@ -31,6 +31,7 @@ from .. import (
     accounts,
     assist_forms,
     catalog,
+    display,
     engine,
     get_store,
     i18n,
@@ -63,7 +64,7 @@ def _walker(grant: dict) -> walk.Walker:
     store = get_store()
     session_id = grant["session_id"]
     return walk.Walker(
-        "assist", {"grant_id": grant["id"]}, entered_by=current_user.entered_by,
+        "assist", {"grant_id": grant["id"]}, own=False, entered_by=current_user.entered_by,
         # How this helper's saves are told apart from the family's phones' (conflicts).
         device=current_user.entered_by,
         may_confirm=bool(grant["guardian_present"]),
@@ -73,15 +74,9 @@ def _walker(grant: dict) -> walk.Walker:
         aliases={"start": "family", "save": "family"})
 
 
-def _label(grant: dict) -> str:
-    """What the helper calls the family: the name the family chose, or a number (never
-    anything from their answers)."""
-    return grant["label"] or gettext("Family %(number)d", number=grant["id"])
-
-
 def _helping(grant: dict) -> dict:
     family_lang = grant["locale"]
-    return {"grant": grant, "label": _label(grant), "family_lang": family_lang,
+    return {"grant": grant, "label": display.family_label(grant), "family_lang": family_lang,
             "family_lang_name": i18n.LANGUAGES[family_lang][0],
             "family_lang_tag": i18n.LANGUAGES[family_lang][1],
             "both": bool(session.get("both_languages")),
@@ -123,7 +118,7 @@ def _card(grant: dict) -> dict:
     number, total = engine.progress(j, where.id) if where and j.is_visible(where.id) \
         else (0, len(j.steps))
     return {"grant": grant, "flow": flow, "number": number, "total": total,
-            "label": _label(grant),
+            "label": display.family_label(grant),
             "where": where, "stuck": stuck, "completed": grant["status"] == "completed",
             "last": i18n.format_moment(grant["session_updated"], flow.timezone),
             "until": i18n.format_moment(grant["expires_at"], flow.timezone),
@@ -157,6 +152,7 @@ def both_languages():
 @helper_only
 def accept():
     """The family's code, typed or opened from their QR code (?code=)."""
+    after_this_request(security.keep_private)  # the code, in the address and the page
     form = assist_forms.AcceptForm(data={"code": request.args.get("code", "")[:40]})
     if request.method == "GET":
         return render_template("assist/accept.html", form=form), 200
@@ -192,6 +188,7 @@ def accept():
 def new(flow_id: str):
     """Start a walkthrough for a family on this (the helper's) phone: the guardian's consent
     is recorded first, with its text's version, as on the family's own start page."""
+    after_this_request(security.keep_private)
     flow = _flow(flow_id)
     form = assist_forms.StartForm()
     if request.method == "POST" and form.validate():
@@ -209,21 +206,51 @@ def new(flow_id: str):
 # ---------------------------------------------------------------- a family's pages
 
 
-@bp.get("/s/<int:grant_id>/")
+@bp.get("/s/<id:grant_id>/")
 @needs_grant
 def family(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
            j: engine.Journey):
     w.note("view", page="overview")
+    return _family_page(w, grant, sess, flow, j)
+
+
+def _family_page(w: walk.Walker, grant: dict, sess: dict, flow: Flow, j: engine.Journey,
+                 keep_error: bool = False):
     return render_template(
-        "assist/family.html", walk=w, card=_card(grant), flow=flow,
+        "assist/family.html", walk=w, card=_card(grant), flow=flow, keep_error=keep_error,
         notes=[{**n, "at": i18n.format_moment(n["at"], flow.timezone),
                 "step": flow.step(n["step_id"])} for n in get_store().notes(sess["id"])],
         carry_on=w.step_url(sess["last_step"]) if sess["last_step"]
-        and j.is_visible(sess["last_step"]) else w.step_url(j.steps[0].id),
+        and j.is_visible(sess["last_step"]) else w.step_url(j.steps[0].id) if j.steps
+        else w.url("review"),
         started=grant["kind"] == "started")
 
 
-@bp.route("/s/<int:grant_id>/step/<step_id>", methods=["GET", "POST"])
+@bp.post("/s/<id:grant_id>/keep")
+@needs_grant
+def keep(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
+         j: engine.Journey):
+    """Keep this family's walkthrough on the helper's phone for use without signal: the
+    phone gets a device token like the family's, bound to this grant (it opens nothing once
+    the grant ends), and walks the family's own pages, which the phone keeps."""
+    held = sessions.from_cookie(flow.id)
+    if held is not None and held["id"] != sess["id"] \
+            and held["status"] in ("active", "completed"):
+        # One walkthrough of a flow per phone: the other one's unsent answers must not be
+        # stranded.
+        return _family_page(w, grant, sess, flow, j, keep_error=True), 409
+    token = security.new_token()
+    get_store().add_helper_token(grant["id"], sess["id"], current_user.id,
+                                 security.hash_token(token))
+    target = sess["last_step"] if sess["last_step"] and j.is_visible(sess["last_step"]) \
+        else (j.steps[0].id if j.steps else None)
+    response = redirect(url_for("family.step", flow_id=flow.id, step_id=target) if target
+                        else url_for("family.review", flow_id=flow.id), 303)
+    sessions.set_token(response, flow.id, token)
+    return response
+
+
+@bp.route("/s/<id:grant_id>/step/<step_id>", methods=["GET", "POST"])
 @needs_grant
 def step(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
          j: engine.Journey, step_id: str):
@@ -238,7 +265,7 @@ def _notes_of(w: walk.Walker, sess: dict, step_id: str, form=None) -> dict:
             "note_url": w.url("note", step_id=step_id)}
 
 
-@bp.post("/s/<int:grant_id>/step/<step_id>/note")
+@bp.post("/s/<id:grant_id>/step/<step_id>/note")
 @needs_grant
 def note(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
          j: engine.Journey, step_id: str):
@@ -250,21 +277,21 @@ def note(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
     return redirect(w.step_url(step_id) + "#notes", 303)
 
 
-@bp.route("/s/<int:grant_id>/review", methods=["GET", "POST"])
+@bp.route("/s/<id:grant_id>/review", methods=["GET", "POST"])
 @needs_grant
 def review(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
            j: engine.Journey):
     return walk.review(w, sess, flow, answers, j)
 
 
-@bp.get("/s/<int:grant_id>/done")
+@bp.get("/s/<id:grant_id>/done")
 @needs_grant
 def done(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
          j: engine.Journey):
     return walk.done(w, sess, flow, answers, j)
 
 
-@bp.post("/s/<int:grant_id>/hand-back")
+@bp.post("/s/<id:grant_id>/hand-back")
 @needs_grant
 def hand_back(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
               j: engine.Journey):
@@ -273,13 +300,15 @@ def hand_back(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict
     return redirect(url_for("assist.console", ended=grant["id"]), 303)
 
 
-@bp.route("/s/<int:grant_id>/hand-over", methods=["GET", "POST"])
+@bp.route("/s/<id:grant_id>/hand-over", methods=["GET", "POST"])
 @needs_grant
 def hand_over(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
               j: engine.Journey):
     """A walkthrough started on the helper's phone goes to the family: the code (and QR
     code) that opens it on their phone, shown once, and the helper's access ends. Without
     the child's birth date yet, the guardian chooses a PIN first."""
+    if grant["kind"] != "started":
+        abort(404)  # a family who let a helper in with a code keeps their own code
     form = assist_forms.HandOverForm()
     by_birth_date = bool(flow.resume_fact and answers.get(flow.resume_fact))
     if request.method == "POST":
@@ -289,15 +318,16 @@ def hand_over(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict
             form.pin.errors = [gettext("Enter 4 digits, like 2580")]
         else:
             store = get_store()
-            if pin:
-                store.set_pin(sess["id"], security.pin_hash(
-                    current_app.config["SECRET_KEY"], sess["id"], pin))
-            store.end_grant(grant["id"], sess["id"], "hand-over", current_user.actor)
+            pin_hash = security.pin_hash(current_app.config["SECRET_KEY"], sess["id"], pin) \
+                if pin else None
+            # The code shown below opens the answers once more: the family's first resume
+            # gives the session a new code (the helper saw this one, and knows the birth date).
+            store.hand_over(grant["id"], sess["id"], current_user.actor, pin_hash)
             # Shown in this answer only (no-store, never at an address to open again): the
             # helper's access has ended.
             return render_template("assist/handed_over.html", flow=flow,
                                    card=sessions.resume_card(sess), by_birth_date=not pin,
-                                   label=_label(grant))
+                                   label=display.family_label(grant))
     return render_template("assist/hand_over.html", walk=w, flow=flow, form=form,
-                           by_birth_date=by_birth_date, label=_label(grant)), \
+                           by_birth_date=by_birth_date, label=display.family_label(grant)), \
         (422 if form.errors else 200)

@@ -93,10 +93,21 @@ def needs_session(view):
         state, response, status = _active(flow_id)
         if state is None:
             return response, status
-        g.family_session = state[0]["id"]
+        helper = state[0].get("helper")
+        if helper is not None and request.endpoint in _FAMILY_ONLY:
+            # A helper's phone keeping the walkthrough walks its pages, and no more: never
+            # the resume code (it would open the answers after access ends), deleting, or
+            # letting more helpers in.
+            if request.endpoint == "family.save":
+                return redirect(url_for("assist.family", grant_id=helper["id"]), 303)
+            abort(404)
+        g.family_session, g.helper_here = state[0]["id"], helper
         return view(*state, **kwargs)
 
     return wrapper
+
+
+_FAMILY_ONLY = {"family.save", "family.delete", "family.helper", "family.end_helper"}
 
 
 @bp.app_context_processor
@@ -105,6 +116,11 @@ def _helpers():
     session_id = g.get("family_session")
     if session_id is None:
         return {"helpers": []}
+    here = g.get("helper_here")
+    if here is not None:  # the helper's own phone: whom they help, not whom the family let in
+        return {"helpers": [], "helper_here": {
+            **here, "label": display.family_label(here),
+            "until": i18n.format_moment(here["expires_at"])}}
     return {"helpers": [{**h, "until": i18n.format_moment(h["expires_at"])}
                         for h in get_store().grants_of_session(session_id)]}
 
@@ -163,8 +179,10 @@ def begin(flow_id: str):
             documents=_documents(flow), carry_on=None, consent_version=CONSENT_VERSION,
             error=gettext("Tick the box to agree, so that we can save your answers")), 200
     earlier = sessions.current(flow_id)
+    # A helper's phone keeping another family's walkthrough is no earlier walkthrough of
+    # this phone's own: its code is not this phone's to show.
     if earlier is not None and earlier["status"] in ("active", "completed") \
-            and request.form.get("replace") != "yes":
+            and earlier.get("helper") is None and request.form.get("replace") != "yes":
         # Starting again replaces the answers on this phone: say so, and give the code that
         # still opens them, before doing it.
         return render_template(
@@ -173,6 +191,9 @@ def begin(flow_id: str):
             days=current_app.config["SESSION_IDLE_DAYS"],
             carry_on=_step_url(flow, earlier["last_step"]) if earlier["last_step"]
             else url_for("family.review", flow_id=flow.id))
+    if earlier is not None and earlier.get("helper") is None:
+        # The family leaves that walkthrough on this phone: no helper keeps it unseen.
+        get_store().end_grants(earlier["id"], "family")
     token = sessions.create(flow, i18n.current(), CONSENT_VERSION)
     response = redirect(_step_url(flow, flow.steps[0].id), 303)
     sessions.set_token(response, flow.id, token)
@@ -185,11 +206,20 @@ def begin(flow_id: str):
 @bp.route("/f/<flow_id>/<step_id>", methods=["GET", "POST"])
 @needs_session
 def step(sess: dict, flow: Flow, answers: dict, j: engine.Journey, step_id: str):
-    return walk.step(_walker(flow), sess, flow, answers, j, step_id)
+    return walk.step(_walker(flow, sess), sess, flow, answers, j, step_id)
 
 
-def _walker(flow: Flow) -> walk.Walker:
-    return walk.family(flow, device=sessions.device(flow.id))
+def _walker(flow: Flow, sess: dict) -> walk.Walker:
+    """The family's pages, walked by the family, or by their helper on a phone keeping the
+    walkthrough (then answers are marked as the helper's, what they see is recorded, and
+    only a guardian present at the start lets them confirm)."""
+    if sess.get("helper") is None:
+        return walk.family(flow, device=sessions.device(flow.id))
+    helper, (entered_by, actor) = sess["helper"], sessions.author(sess)
+    return walk.Walker(
+        "family", {"flow_id": flow.id}, own=False, entered_by=entered_by,
+        device=sessions.device(flow.id), may_confirm=bool(helper["guardian_present"]),
+        record=lambda action, detail: get_store().audit(actor, action, sess["id"], detail))
 
 
 # ---------------------------------------------------------------- review and done
@@ -198,13 +228,13 @@ def _walker(flow: Flow) -> walk.Walker:
 @bp.route("/f/<flow_id>/review", methods=["GET", "POST"])
 @needs_session
 def review(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
-    return walk.review(_walker(flow), sess, flow, answers, j)
+    return walk.review(_walker(flow, sess), sess, flow, answers, j)
 
 
 @bp.get("/f/<flow_id>/done")
 @needs_session
 def done(sess: dict, flow: Flow, answers: dict, j: engine.Journey):
-    return walk.done(_walker(flow), sess, flow, answers, j,
+    return walk.done(_walker(flow, sess), sess, flow, answers, j,
                      idle_days=current_app.config["SESSION_IDLE_DAYS"])
 
 
@@ -279,7 +309,7 @@ def helper(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey):
         (422 if form.errors else 200)
 
 
-@bp.post("/f/<flow_id>/helper/<int:grant_id>/end")
+@bp.post("/f/<flow_id>/helper/<id:grant_id>/end")
 @needs_session
 def end_helper(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey, grant_id: int):
     """"End access": the helper's very next request is refused."""
@@ -356,6 +386,12 @@ def resume():
             "Too many tries. Wait %(minutes)d minutes, then try again.", minutes=minutes), 429)
     if sess is not None and _second_fact_matches(sess, form, secret):
         store.forget_attempts(attempt)
+        if sess["handed_over"]:
+            # The helper who handed it over saw that code: from now on only the family's
+            # new one (shown on their save page) opens it.
+            salt = security.new_salt()
+            store.new_resume_code(sess["id"], salt, security.resume_lookup(
+                secret, security.resume_code(secret, salt)))
         token = security.new_token()
         store.add_token(sess["id"], security.hash_token(token),
                         {"with": "pin" if (form.pin.data or "").strip() else "birth date"})

@@ -160,7 +160,7 @@ _bundles: dict[tuple, bytes] = {}
 _BUNDLES_KEPT = 64
 
 
-@bp.get("/offline/<flow_id>/<int:version>/<lang>/bundle.json")
+@bp.get("/offline/<flow_id>/<id:version>/<lang>/bundle.json")
 def bundle(flow_id: str, version: int, lang: str):
     flow = _flow_in(flow_id, version, lang)
     key = (flow.id, flow.version, lang, request.cookies.get(i18n.TEXT_COOKIE) == "large",
@@ -209,7 +209,7 @@ def _template(flow: Flow, lang: str, page_kind: str, real_path: str, template: s
         lang_url=lambda code: i18n.url_in(code, real_path), walk=walk.family(flow), **context)
 
 
-@bp.get("/offline/<flow_id>/<int:version>/<lang>/step/<step_id>")
+@bp.get("/offline/<flow_id>/<id:version>/<lang>/step/<step_id>")
 def step(flow_id: str, version: int, lang: str, step_id: str):
     flow = _flow_in(flow_id, version, lang)
     current = flow.step(step_id)
@@ -224,7 +224,7 @@ def step(flow_id: str, version: int, lang: str, step_id: str):
                      revision="", action=real, lang_form=None)
 
 
-@bp.get("/offline/<flow_id>/<int:version>/<lang>/<any(start, review, done, save):name>")
+@bp.get("/offline/<flow_id>/<id:version>/<lang>/<any(start, review, done, save):name>")
 def page(flow_id: str, version: int, lang: str, name: str):
     flow = _flow_in(flow_id, version, lang)
     everything = engine.whole(flow)

@@ -23,6 +23,7 @@ from ..flow.model import Flow
 class Walker:
     blueprint: str                    # whose pages: "family" or "assist"
     args: dict                        # the URL values that name the session
+    own: bool = True                  # the family's own (not a helper walking them)
     entered_by: str = "family"        # stored with every answer saved
     device: str | None = None         # ditto: a device's own saves never conflict
     may_confirm: bool = True          # may press "Confirm answers"
@@ -33,11 +34,6 @@ class Walker:
     # Pages a blueprint names differently (a helper's "start" and "save" are the family's
     # overview in their console).
     aliases: dict = field(default_factory=dict)
-
-    @property
-    def own(self) -> bool:
-        """The family's own pages (not a helper's view of them)."""
-        return self.blueprint == "family"
 
     def url(self, name: str, **values) -> str:
         return url_for(f"{self.blueprint}.{self.aliases.get(name, name)}", **self.args,
@@ -103,6 +99,7 @@ def step(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey, st
             for field_id, value in conflict.changed.items():
                 form.show_saved(field_id, value, Invalid("changed_elsewhere"))
             revision = conflict.current
+            w.note("view", step=step_id)  # the page shows the answers saved meanwhile
         else:
             w.note("change", step=step_id, fields=sorted(form.data))
             answers = {**answers, **form.data}
@@ -113,7 +110,8 @@ def step(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey, st
         draft = get_store().take_draft(sess["id"], step_id)
         if draft is not None:
             form.show_typed(*draft)
-        if sess["last_step"] != step_id:
+        # Where the family is (their "carry on"): a helper looking round does not move it.
+        if w.own and sess["last_step"] != step_id:
             get_store().touch(sess["id"], last_step=step_id)
         w.note("view", step=step_id)
     number, total = engine.progress(j, step_id)
@@ -151,7 +149,8 @@ def _save_for_later(w: Walker, sess: dict, step_id: str, form: forms.StepForm) -
     mistakes = form.has_mistakes()
     if mistakes:
         get_store().keep_draft(sess["id"], step_id, form.typed())
-    get_store().touch(sess["id"], last_step=step_id)
+    if w.own:
+        get_store().touch(sess["id"], last_step=step_id)
     return w.url("save", **({"unsaved": "1"} if mistakes else {}))
 
 
@@ -188,8 +187,7 @@ def review(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey):
         get_store().set_status(sess["id"], "completed")
         w.note("confirm")
         return redirect(w.url("done"), 303)
-    if request.method == "GET":
-        w.note("view", page="review")
+    w.note("view", page="review")  # a refused confirmation shows every answer too
     issues = [{"url": w.step_url(p.step.id, back_to_review=True),
                "label": i18n.flow_text(p.field.label or p.step.title, flow.default_language),
                "message": display.error_text(p.field, p.error, flow)} for p in problems]
