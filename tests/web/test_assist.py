@@ -479,7 +479,8 @@ def test_a_helpers_phone_keeping_the_walkthrough_walks_the_familys_pages_as_the_
 
     # The sync API: saves as the helper, never confirms, and stops with the grant.
     body = {"version": 1, "lang": "en", "changes": [
-        {"id": "change-one-0123456789ab", "step": "housing", "values": {"housing": "own"}, "base_revision": 99},
+        {"id": "change-one-0123456789ab", "step": "housing", "values": {"housing": "own"},
+         "base_revision": 99},
         {"id": "change-two-0123456789ab", "complete": True}]}
     headers = {"X-Wizard-Sync": "1", "Content-Type": "application/json"}
     version = re.search(r'data-version="(\d+)"', page.text).group(1)
@@ -498,7 +499,8 @@ def test_a_helpers_phone_keeping_the_walkthrough_walks_the_familys_pages_as_the_
         assert s.session(1)["last_step"] != "housing"  # where the family carries on
     finally:
         s.close()
-    assert ("change", {"via": "sync", "changes": ["change-one-0123456789ab"]}) in actions(app, "user:1")
+    assert ("change", {"via": "sync", "changes": ["change-one-0123456789ab"]}) \
+        in actions(app, "user:1")
 
     family.post(f"{KG}/helper/{grant}/end")
     assert "Kept on this phone" not in helper.get(f"{KG}/district").text
