@@ -168,7 +168,49 @@ def page_types(app, lang):
     pages.append(("delete", client.get(f"{BR}/delete" + q)))
     client.post(f"{BR}/delete")
     pages.append(("deleted", client.get(f"{BR}/deleted" + q)))
+    pages += helper_pages(app, lang)
     return [(name, r.get_data(as_text=True)) for name, r in pages]
+
+
+def helper_pages(app, lang):
+    """The pages of helpers and admins, and of a family who let a helper in."""
+    from people_helpers import make_user, sign_in
+
+    q = f"?lang={lang}"
+    make_user(app, "admin", role="admin", language=lang)
+    family, helper = app.test_client(), app.test_client()
+    pages = [("sign-in", helper.get("/account/sign-in" + q)),
+             ("sign-in-error", helper.post("/account/sign-in" + q, data={"login": "x"}))]
+    sign_in(helper, "admin")
+    begin(family, lang=lang)
+    family.post(f"{BR}/birth", data=DOB)
+    pages.append(("family-helper", family.get(f"{BR}/helper" + q)))
+    code_page = family.post(f"{BR}/helper" + q, data={"label": ""})
+    pages.append(("family-code", code_page))
+    code = re.search(r'id="grant-code"[^>]*>(\d{3}) (\d{3})<', text(code_page))
+    pages.append(("console-empty", helper.get("/assist/" + q)))
+    pages.append(("accept-error", helper.post("/assist/accept" + q, data={"code": "1"})))
+    helper.post("/assist/accept", data={"code": "".join(code.groups())})
+    pages.append(("console", helper.get("/assist/" + q)))
+    pages.append(("helper-family", helper.get("/assist/s/1/" + q)))
+    pages.append(("helper-step", helper.get("/assist/s/1/step/hukou" + q)))
+    helper.post("/assist/s/1/step/hukou", data={"hukou": "other"})
+    pages.append(("helper-review", helper.get("/assist/s/1/review" + q)))
+    pages.append(("family-review-helped", family.get(f"{BR}/review" + q)))
+    pages.append(("helper-new", helper.get("/assist/new/branching" + q)))
+    helper.post("/assist/new/branching", data={"label": "x", "family_lang": lang,
+                                                "consent": "y"})
+    pages.append(("hand-over", helper.get("/assist/s/2/hand-over" + q)))
+    pages.append(("handed-over", helper.post("/assist/s/2/hand-over" + q,
+                                             data={"pin": "2580"})))
+    pages.append(("password", helper.get("/account/password" + q)))
+    pages.append(("admin-users", helper.get("/admin/users" + q)))
+    pages.append(("admin-audit", helper.get("/admin/audit" + q)))
+    make_user(app, "vol", language=lang)
+    volunteer = app.test_client()
+    sign_in(volunteer, "vol")
+    pages.append(("forbidden", volunteer.get("/admin/users" + q)))
+    return pages
 
 
 def english_fragments():
