@@ -135,7 +135,7 @@ def test_adding_an_account_shows_its_password_once(app, admin, db):
     assert sign_in(newcomer, "chen.jing", password).status_code == 303
     response = newcomer.get("/assist/")
     assert response.status_code == 302 and response.headers["Location"] == "/account/password"
-    page = newcomer.get("/account/password")
+    page = newcomer.get("/account/password?lang=en")
     assert "An administrator gave you a one-time password" in page.text
     assert "Families you are helping" not in page.text  # no links that lead back here
     assert newcomer.post("/account/password", data={

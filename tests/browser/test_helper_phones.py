@@ -300,3 +300,27 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
         == [('"pudong"', "volunteer:1")]
     actions = [a for a, in site.query("SELECT action FROM audit_log WHERE actor = 'user:1'")]
     assert "kept-on-phone" in actions and "change" in actions
+
+
+@pytest.mark.browser
+def test_the_account_and_admin_pages_are_accessible_at_360px(site, new_context, axe):
+    store = Store(site.db)
+    try:
+        store.create_user("zhao", "Zhao Min", "District Office", "admin", "en",
+                          accounts.hash_password(PASSWORD))
+    finally:
+        store.close()
+    page = new_context().new_page()
+    page.goto(f"{site.url}/account/sign-in?lang=en")
+    no_violations(axe, page, "sign-in")
+    page.locator('[name="login"]').fill("zhao")
+    page.locator('[name="password"]').fill(PASSWORD)
+    press(page, "Sign in")
+    for path in ("/admin/users", "/admin/audit", "/admin/audit?action=sign-in",
+                 "/account/password", "/assist/"):
+        page.goto(site.url + path)
+        no_violations(axe, page, path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    save_shot(page, "assist-admin-console")
+    page.goto(site.url + "/admin/users")
+    save_shot(page, "admin-users")
