@@ -274,6 +274,11 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
     wait_copy(helper_page)
 
     cut(helper_page.context)
+    # With no signal the console cannot load: the phone's own page lists what it keeps.
+    helper_page.goto(f"{site.url}/assist/")
+    kept = helper_page.locator("#saved-flows a")
+    kept.first.wait_for()
+    assert "Kindergarten" in kept.first.inner_text()
     helper_page.goto(helper.url("district?return=review"))
     ready(helper_page)
     helper.answer(district="pudong")
