@@ -449,6 +449,7 @@ def test_disabling_a_helper_tells_each_family_they_stopped_helping(app, family, 
 def keep(helper, grant):
     kept = helper.post(f"/assist/s/{grant}/keep")
     assert kept.status_code == 303 and kept.headers["Location"].startswith(f"{KG}/")
+    assert kept.headers["Location"].endswith("?lang=en")  # the helper's own language
     return kept.headers["Location"]
 
 

@@ -244,8 +244,11 @@ def keep(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
                                  security.hash_token(token))
     target = sess["last_step"] if sess["last_step"] and j.is_visible(sess["last_step"]) \
         else (j.steps[0].id if j.steps else None)
-    response = redirect(url_for("family.step", flow_id=flow.id, step_id=target) if target
-                        else url_for("family.review", flow_id=flow.id), 303)
+    # In the helper's own language, which the phone then keeps (as a family's does theirs).
+    lang = current_user.language
+    response = redirect(url_for("family.step", flow_id=flow.id, step_id=target, lang=lang)
+                        if target else url_for("family.review", flow_id=flow.id, lang=lang),
+                        303)
     sessions.set_token(response, flow.id, token)
     return response
 
