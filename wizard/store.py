@@ -737,6 +737,19 @@ class Store:
         with self.write():
             self._audit(actor, action, session_id, detail or {})
 
+    def audit_once(self, actor: str, action: str, detail: Mapping,
+                   within_seconds: int) -> bool:
+        """Record an event unless the same one (actor, action, detail) was recorded in the
+        last `within_seconds`: for what a stranger can repeat at will. True when recorded."""
+        since = _iso(datetime.datetime.now(datetime.timezone.utc).timestamp() - within_seconds)
+        text = json.dumps(dict(detail), ensure_ascii=False)
+        with self.write():
+            if self._one("SELECT id FROM audit_log WHERE actor = ? AND action = ? AND at >= ? "
+                         "AND detail = ?", (actor, action, since, text)):
+                return False
+            self._audit(actor, action, None, detail)
+        return True
+
     def audit_entries(self, session_id: int) -> list[dict]:
         rows = list(self.db.query(
             "SELECT at, actor, action, detail FROM audit_log WHERE session_id = ? ORDER BY id",

@@ -180,6 +180,14 @@ def test_five_wrong_passwords_lock_that_login_only(app, client):
     assert sign_in(elsewhere).status_code == 429
     # Another login from the same phone is not held up.
     assert sign_in(client, "li").status_code == 303
+    # The refused tries are in the log, once per quarter hour (a stranger could repeat them
+    # at will).
+    s = store.Store(app.config["DATABASE"])
+    try:
+        locked_rows = [r for r in s.audit_search(action="sign-in-locked")]
+    finally:
+        s.close()
+    assert [(r["actor"], r["detail"]) for r in locked_rows] == [("anonymous", {"user": 1})]
 
 
 def test_a_success_does_not_count_against_the_login(app, client):

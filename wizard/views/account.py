@@ -59,9 +59,13 @@ def sign_in():
     store = get_store()
     login = form.login.data
     # Counted before the password is judged (see Store.claim_attempt). A try refused here is
-    # not checked, and not written to the audit log either: anyone could fill it otherwise.
+    # not checked; the log says once per quarter hour and account that tries were refused
+    # (one line per try would let anyone fill it).
     wait, attempt, _left = store.claim_attempt(_limits(login), time.time())
     if wait:
+        row = store.user_by_login(login)
+        store.audit_once("anonymous", "sign-in-locked", {"user": row["id"] if row else None},
+                         within_seconds=15 * 60)
         form.login.errors = [_too_many(wait)]
         return _sign_in_page(form, next_url, 429)
     row = store.user_by_login(login)
