@@ -195,14 +195,9 @@ def test_the_console_works_at_360px_without_javascript(site, new_context):
     assert "does not open anything" in page.locator(".error-summary").inner_text()
 
 
-@pytest.mark.browser
-def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_chooses(
-        site, new_context):
-    """The case the offline machinery was built for: the family changes the district with no
-    signal while their helper, online, changes it too. When the family's phone syncs, the
-    helper's answer stays on the server and the family is shown both, and chooses."""
-    from test_offline import cut, ready, restore, wait_copy, wait_kept, wait_sent
-
+def let_in(site, new_context) -> tuple[Family, object]:
+    """A family who answered everything lets a helper in (the helper enters the code):
+    (the family, the helper's page on the family's overview)."""
     family = Family(new_context().new_page(), site.url)
     open_flow(family)
     family.walk(LOCAL)
@@ -213,6 +208,18 @@ def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_choose
     sign_in(helper_page, site.url)
     helper_page.goto(f"{site.url}/assist/accept?code={code}")
     press(helper_page, "Open their answers")
+    return family, helper_page
+
+
+@pytest.mark.browser
+def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_chooses(
+        site, new_context):
+    """The case the offline machinery was built for: the family changes the district with no
+    signal while their helper, online, changes it too. When the family's phone syncs, the
+    helper's answer stays on the server and the family is shown both, and chooses."""
+    from test_offline import cut, ready, restore, wait_copy, wait_kept, wait_sent
+
+    family, helper_page = let_in(site, new_context)
     family.open("review")
     wait_kept(family.page)
     wait_copy(family.page)
@@ -255,16 +262,7 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
     family's phones get, with the helper's answers marked as theirs."""
     from test_offline import cut, ready, restore, wait_copy, wait_kept, wait_sent
 
-    family = Family(new_context().new_page(), site.url)
-    open_flow(family)
-    family.walk(LOCAL)
-    family.open("helper")
-    family.press("Show a code for the helper")
-    code = family.page.locator("#grant-code").inner_text().replace(" ", "")
-    helper_page = new_context().new_page()
-    sign_in(helper_page, site.url)
-    helper_page.goto(f"{site.url}/assist/accept?code={code}")
-    press(helper_page, "Open their answers")
+    family, helper_page = let_in(site, new_context)
     press(helper_page, "Keep on this phone")
     helper = Family(helper_page, site.url)
     assert helper.path.startswith(f"/f/{FLOW_ID}/")
