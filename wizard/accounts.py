@@ -28,6 +28,16 @@ _DUMMY_HASH = generate_password_hash("not anyone's password")
 login_manager = LoginManager()
 
 
+def actor_of(user_id: int) -> str:
+    """How the audit log names a helper."""
+    return f"user:{user_id}"
+
+
+def author_of(user_id: int) -> str:
+    """How an answer a helper entered names them (answers.entered_by)."""
+    return f"volunteer:{user_id}"
+
+
 class User(UserMixin):
     """A signed-in person: their account row and the sign-in's own random id."""
 
@@ -44,8 +54,8 @@ class User(UserMixin):
     language = property(lambda self: self.row["language"])
     must_change = property(lambda self: bool(self.row["must_change"]))
     # How the audit log and the answers name them.
-    actor = property(lambda self: f"user:{self.id}")
-    entered_by = property(lambda self: f"volunteer:{self.id}")
+    actor = property(lambda self: actor_of(self.id))
+    entered_by = property(lambda self: author_of(self.id))
 
 
 def _ago(**delta) -> str:

@@ -12,7 +12,7 @@ import datetime
 import segno
 from flask import current_app, request
 
-from . import get_store, security
+from . import accounts, get_store, security
 
 # The consent text is versioned: the version each family agreed to is stored with its session.
 # Change the text in templates/family/consent_<version>.html and bump this.
@@ -109,7 +109,7 @@ def author(sess: dict) -> tuple[str, str]:
     family, or the helper whose phone keeps the family's walkthrough."""
     helper = sess.get("helper")
     return ("family", "family") if helper is None else (
-        f"volunteer:{helper['user_id']}", f"user:{helper['user_id']}")
+        accounts.author_of(helper["user_id"]), accounts.actor_of(helper["user_id"]))
 
 
 def idle_limit() -> str:

@@ -61,17 +61,11 @@ def _flow(flow_id: str, version: int | None = None) -> Flow:
 
 
 def _walker(grant: dict) -> walk.Walker:
-    store = get_store()
-    session_id = grant["session_id"]
-    return walk.Walker(
-        "assist", {"grant_id": grant["id"]}, own=False, entered_by=current_user.entered_by,
-        # How this helper's saves are told apart from the family's phones' (conflicts).
-        device=current_user.entered_by,
-        may_confirm=bool(grant["guardian_present"]),
-        helping=_helping(grant),
-        record=lambda action, detail: store.audit(current_user.actor, action, session_id,
-                                                  detail),
-        aliases={"start": "family", "save": "family"})
+    # The helper's saves are told apart from the family's phones' (conflicts) by their name.
+    return walk.for_helper(
+        "assist", {"grant_id": grant["id"]}, grant["session_id"], current_user.id,
+        may_confirm=bool(grant["guardian_present"]), device=current_user.entered_by,
+        helping=_helping(grant), aliases={"start": "family", "save": "family"})
 
 
 def _helping(grant: dict) -> dict:

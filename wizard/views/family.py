@@ -213,16 +213,12 @@ def _walker(flow: Flow, sess: dict) -> walk.Walker:
     """The family's pages, walked by the family, or by their helper on a phone keeping the
     walkthrough (then answers are marked as the helper's, what they see is recorded, and
     only a guardian present at the start lets them confirm)."""
-    if sess.get("helper") is None:
+    helper = sess.get("helper")
+    if helper is None:
         return walk.family(flow, device=sessions.device(flow.id))
-    helper, (entered_by, actor) = sess["helper"], sessions.author(sess)
-    return walk.Walker(
-        "family", {"flow_id": flow.id}, own=False, entered_by=entered_by,
-        device=sessions.device(flow.id), may_confirm=bool(helper["guardian_present"]),
-        record=lambda action, detail: get_store().audit(actor, action, sess["id"], detail))
-
-
-# ---------------------------------------------------------------- review and done
+    return walk.for_helper("family", {"flow_id": flow.id}, sess["id"], helper["user_id"],
+                           may_confirm=bool(helper["guardian_present"]),
+                           device=sessions.device(flow.id))
 
 
 @bp.route("/f/<flow_id>/review", methods=["GET", "POST"])

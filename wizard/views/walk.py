@@ -14,7 +14,7 @@ from typing import Callable
 
 from flask import abort, redirect, render_template, request, url_for
 
-from .. import display, engine, forms, get_store, i18n, security, store
+from .. import accounts, display, engine, forms, get_store, i18n, security, store
 from ..flow.fieldtypes import Invalid
 from ..flow.model import Flow
 
@@ -51,6 +51,16 @@ class Walker:
 def family(flow: Flow, device: str | None = None) -> Walker:
     """The family's own pages of this flow."""
     return Walker("family", {"flow_id": flow.id}, device=device)
+
+
+def for_helper(blueprint: str, args: dict, session_id: int, user_id: int, may_confirm: bool,
+               device: str, **more) -> Walker:
+    """A family's pages walked by their helper: answers entered as the helper's, everything
+    seen or changed in the audit log under the helper's name."""
+    return Walker(blueprint, args, own=False, entered_by=accounts.author_of(user_id),
+                  device=device, may_confirm=may_confirm,
+                  record=lambda action, detail: get_store().audit(
+                      accounts.actor_of(user_id), action, session_id, detail), **more)
 
 
 # ---------------------------------------------------------------- steps
