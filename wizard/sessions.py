@@ -98,10 +98,22 @@ def from_cookie(flow_id: str) -> dict | None:
         return None
     row["helper"] = None
     if row["helper_grant"] is not None:
-        row["helper"] = get_store().helper_grant(row["helper_grant"])
+        row["helper"] = None if row["revoked"] else get_store().helper_grant(row["helper_grant"])
         if row["helper"] is None:
             return None
     return row
+
+
+def access_ended(flow_id: str) -> bool:
+    """This device is a helper's phone whose access to the family's walkthrough has ended
+    (its token is bound to a grant no longer live, or revoked when the helper signed out):
+    the phone must let go of its copy."""
+    value = token(flow_id)
+    if not value:
+        return False
+    bound = get_store().token_grant(security.hash_token(value))
+    return bound is not None and (
+        bool(bound["revoked"]) or get_store().helper_grant(bound["grant_id"]) is None)
 
 
 def author(sess: dict) -> tuple[str, str]:

@@ -204,15 +204,24 @@ def m005_helpers(db: Database) -> None:
             at TEXT NOT NULL
         )""")
     db.execute("CREATE INDEX helper_notes_session ON helper_notes (session_id, step_id)")
+    # The admin's audit page filters by time and by actor.
+    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor, at)")
+
+
+@migrations()
+def m006_helper_phones(db: Database) -> None:
     # A helper's phone keeping a family's walkthrough for use without signal holds a device
     # token like a family's, bound to the helper's grant: it opens nothing once the grant
     # has ended (see sessions.from_cookie).
     db.execute("ALTER TABLE session_tokens ADD COLUMN grant_id INTEGER REFERENCES grants (id)")
+    db.execute("CREATE INDEX session_tokens_grant ON session_tokens (grant_id)")
+    # Set when the helper signs out, changes or loses their password, or is disabled: the
+    # phone may now be in other hands. Kept (not deleted) so the phone is told to let go
+    # of its copy of the family's answers.
+    db.execute("ALTER TABLE session_tokens ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0")
     # A walkthrough a helper handed over: the family's first resume gives it a new code.
     db.execute("ALTER TABLE sessions ADD COLUMN handed_over INTEGER NOT NULL DEFAULT 0")
-    # The admin's audit page filters by time and by actor.
-    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
-    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor, at)")
 
 
 class Conflict(Exception):
@@ -403,8 +412,8 @@ class Store:
 
     def session_by_token(self, token_hash: str) -> dict | None:
         """The session a device token opens, with `helper_grant`: the grant a helper's token
-        is bound to (None for a family's own device)."""
-        return self._one("SELECT s.*, t.grant_id AS helper_grant FROM sessions s "
+        is bound to (None for a family's own device), and `revoked` (see m006)."""
+        return self._one("SELECT s.*, t.grant_id AS helper_grant, t.revoked FROM sessions s "
                          "JOIN session_tokens t ON t.session_id = s.id WHERE t.token_hash = ?",
                          (token_hash,))
 
@@ -610,10 +619,11 @@ class Store:
             if changed:
                 raise Conflict(row["revision"], changed)
         revision = row["revision"] + 1
+        changed_rows = 0
         for field_id, value in values.items():
             # An answer saved again unchanged (a step is saved whole) keeps its revision and
             # author: it was not changed, so it can be no one's conflict.
-            self.db.execute(
+            changed_rows += self.db.execute(
                 "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
                 "entered_at, device) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (session_id, field_id) "
@@ -622,10 +632,10 @@ class Store:
                 "device = excluded.device WHERE answers.value != excluded.value",
                 (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
                  entered_by, stamp, device),
-            )
+            ).rowcount
         self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
                         (revision, stamp, session_id))
-        if entered_by != "family" and row["status"] == "completed":
+        if entered_by != "family" and row["status"] == "completed" and changed_rows:
             # The family confirmed other answers than these: they confirm again (a helper
             # never confirms for them by changing answers after).
             self.db.execute("UPDATE sessions SET status = 'active', completed_at = NULL "
@@ -813,6 +823,12 @@ class Store:
     def users(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM users ORDER BY org, name"))
 
+    def _drop_kept(self, user_id: int) -> None:
+        """The family walkthroughs this helper's phones keep open nothing more (sign-out, a
+        new password, a disabled account: whoever holds the phone now may not be them)."""
+        self.db.execute("UPDATE session_tokens SET revoked = 1 WHERE grant_id IN "
+                        "(SELECT id FROM grants WHERE user_id = ?)", (user_id,))
+
     def set_disabled(self, user_id: int, disabled: bool, actor: str) -> None:
         """Disable (every open sign-in ends at once, every grant too) or enable an account."""
         with self.write():
@@ -821,6 +837,7 @@ class Store:
             if disabled:
                 self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
                                 "AND ended_at IS NULL", (now(), user_id))
+                self._drop_kept(user_id)
                 for row in list(self.db.query(
                         "SELECT id, session_id FROM grants WHERE user_id = ? "
                         "AND ended_at IS NULL", (user_id,))):
@@ -841,6 +858,7 @@ class Store:
             self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
                             "AND ended_at IS NULL AND token_hash IS NOT ?",
                             (now(), user_id, keep))
+            self._drop_kept(user_id)
             self._audit(actor, "password-reset" if must_change else "password-changed", None,
                         {"user": user_id})
 
@@ -878,6 +896,7 @@ class Store:
             if row is not None:
                 self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE token_hash = ?",
                                 (now(), token_hash))
+                self._drop_kept(row["user_id"])
                 self._audit(f"user:{row['user_id']}", "sign-out", None, {})
 
     # ------------------------------------------------------------ grants: a family's consent
@@ -948,6 +967,13 @@ class Store:
             "s.updated_at AS session_updated FROM grants g JOIN sessions s "
             f"ON s.id = g.session_id WHERE g.id = ? AND g.user_id = ? AND {self._LIVE}",
             (grant_id, user_id, now()))
+
+    def token_grant(self, token_hash: str) -> dict | None:
+        """For a helper's phone's token: the grant it is bound to (live or not) and whether
+        it was revoked; None for a family's own device or an unknown token."""
+        row = self._one("SELECT grant_id, revoked FROM session_tokens WHERE token_hash = ? "
+                        "AND grant_id IS NOT NULL", (token_hash,))
+        return row
 
     def helper_grant(self, grant_id: int) -> dict | None:
         """A grant while it lasts, with its helper (whose account is not disabled): what a

@@ -189,13 +189,23 @@
         headers: {"Content-Type": "application/json", "X-Wizard-Sync": "1"}
       }).then(function (response) {
         if (response.status === 401 || response.status === 410) {
-          // Deleted, expired, or not on this phone any more: nothing is sent anywhere else,
-          // and what was typed is not shown on another session's pages.
-          if (copy && (copy.serverKnown || response.status === 410)) {
-            copy.gone = true;
-            copy.drafts = {};
-          }
-          return copy ? store() : null;
+          return response.json().catch(function () { return {}; }).then(function (refusal) {
+            if (refusal.error === "access_ended") {
+              // A helper's phone whose access the family ended (or that ran out): nothing
+              // of the family's answers stays on it, nor the pages kept for them.
+              copy = null;
+              return S.forget(flowId).then(function (names) {
+                return Promise.all(names.map(function (n) { return caches.delete(n); }));
+              }).then(function () { return null; });
+            }
+            // Deleted, expired, or not on this phone any more: nothing is sent anywhere
+            // else, and what was typed is not shown on another session's pages.
+            if (copy && (copy.serverKnown || response.status === 410)) {
+              copy.gone = true;
+              copy.drafts = {};
+            }
+            return copy ? store() : null;
+          });
         }
         if (response.status === 409) {
           return response.json().then(function (refusal) {

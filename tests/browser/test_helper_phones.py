@@ -304,6 +304,16 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
     actions = [a for a, in site.query("SELECT action FROM audit_log WHERE actor = 'user:1'")]
     assert "kept-on-phone" in actions and "change" in actions
 
+    # The family ends access: the helper's phone lets go of its copy of their answers and
+    # of the pages it kept for them, at its next page with signal.
+    family.open("review")
+    press(family.page, "End access now")
+    helper_page.goto(helper.url("review"))
+    from test_offline import wait_for
+    wait_for(helper_page, """f => WizardStore.getSession(f).then(c => !c)""", FLOW_ID)
+    wait_for(helper_page, """() => caches.keys().then(k => !k.some(
+        n => n.indexOf("wizard-flow-") === 0))""")
+
 
 @pytest.mark.browser
 def test_the_account_and_admin_pages_are_accessible_at_360px(site, new_context, axe):

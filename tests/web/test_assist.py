@@ -518,3 +518,68 @@ def test_one_phone_keeps_one_familys_walkthrough_of_a_flow(app, helper):
     keep(helper, grant_one)
     refused = helper.post(f"/assist/s/{grant_two}/keep")
     assert refused.status_code == 409 and 'id="keep-error"' in refused.text
+
+
+def test_a_family_phone_is_never_taken_over_by_keep(app, family, helper):
+    """A helper signed in on the family's own phone cannot turn it into a helper's phone."""
+    grant = accept(helper, offer(family)[0])
+    from people_helpers import sign_in as sign_in_on
+    sign_in_on(family, "wang")
+    refused = family.post(f"/assist/s/{grant}/keep")
+    assert refused.status_code == 409 and "stays theirs" in refused.text
+    assert family.get(f"{KG}/save").status_code == 200  # still the family's own phone
+
+
+def test_signing_out_revokes_what_the_helpers_phone_keeps(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    keep(helper, grant)
+    helper.post("/account/sign-out")
+    assert "Kept on this phone" not in helper.get(f"{KG}/district?lang=en").text
+    refused = helper.post("/api/v1/flows/kindergarten-shanghai/sync", json={
+        "version": 1, "lang": "en", "changes": []}, headers={"X-Wizard-Sync": "1"})
+    assert refused.status_code == 401 and refused.get_json()["error"] == "access_ended"
+
+
+def test_an_ended_grant_tells_the_helpers_phone_to_let_go(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    keep(helper, grant)
+    family.post(f"{KG}/helper/{grant}/end")
+    refused = helper.post("/api/v1/flows/kindergarten-shanghai/sync", json={
+        "version": 1, "lang": "en", "changes": []}, headers={"X-Wizard-Sync": "1"})
+    assert refused.status_code == 401 and refused.get_json()["error"] == "access_ended"
+    # A family's phone with no session is told what it always was.
+    stranger = app.test_client()
+    stranger.set_cookie("wz_kindergarten-shanghai", "nothing")
+    assert stranger.post("/api/v1/flows/kindergarten-shanghai/sync", json={
+        "version": 1, "lang": "en", "changes": []}, headers={"X-Wizard-Sync": "1"}
+    ).get_json()["error"] == "no_session"
+
+
+def test_a_helper_saving_unchanged_answers_leaves_a_confirmed_walkthrough_confirmed(
+        app, family, helper):
+    from family_helpers import KG_LOCAL as STEPS
+    from family_helpers import answer_all
+    answer_all(family, STEPS[2:])
+    assert family.post(f"{KG}/review").status_code == 303
+    grant = accept(helper, offer(family)[0])
+    helper.post(f"/assist/s/{grant}/step/district", data={"district": "xuhui"})  # as it was
+    s = store.Store(app.config["DATABASE"])
+    try:
+        assert s.session(1)["status"] == "completed"
+    finally:
+        s.close()
+
+
+def test_starting_again_offline_ends_the_helpers_access_too(app, family, helper):
+    grant = accept(helper, offer(family)[0])
+    s = store.Store(app.config["DATABASE"])
+    try:
+        version = s.latest_version("kindergarten-shanghai")
+    finally:
+        s.close()
+    started = family.post("/api/v1/flows/kindergarten-shanghai/sync", json={
+        "version": version, "lang": "en", "changes": [],
+        "start": {"id": "start-again-offline-0123456789", "consent_version": "v1"}},
+        headers={"X-Wizard-Sync": "1"})
+    assert started.status_code == 200, started.text
+    assert helper.get(f"/assist/s/{grant}/").status_code == 404

@@ -76,6 +76,11 @@ def _session(flow_id: str, body: dict) -> tuple[dict, str | None]:
     mine = sessions.from_cookie(flow_id)
     if start is None:
         sess, new_token = mine, None
+        if sess is None and sessions.access_ended(flow_id):
+            # A helper's phone: the family ended the access (or it ran out). The phone
+            # drops its copy of their answers (static/js/offline.js).
+            raise Refused(401, "access_ended", "this phone's access to the walkthrough "
+                          "has ended: its copy of the answers must go")
         if sess is None:
             raise Refused(401, "no_session", "no session cookie for this flow, and no start")
     else:
@@ -87,6 +92,10 @@ def _session(flow_id: str, body: dict) -> tuple[dict, str | None]:
             # The phone's key names a session it had: a start not yet made cannot be it, and
             # nothing must be made for a request that is refused.
             _check_key(body, made)
+            if made is None and mine is not None and mine.get("helper") is None:
+                # Started again on this phone, as the start page's "start again" does: no
+                # helper keeps the earlier walkthrough unseen.
+                get_store().end_grants(mine["id"], "family")
             new_token = _start(flow_id, body, start_hash)
             sess = get_store().session_by_token(security.hash_token(new_token))
     sess = sessions.fresh(sess)

@@ -209,7 +209,7 @@ def family(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
 
 
 def _family_page(w: walk.Walker, grant: dict, sess: dict, flow: Flow, j: engine.Journey,
-                 keep_error: bool = False):
+                 keep_error: str | None = None):
     return render_template(
         "assist/family.html", walk=w, card=_card(grant), flow=flow, keep_error=keep_error,
         notes=[{**n, "at": i18n.format_moment(n["at"], flow.timezone),
@@ -228,11 +228,15 @@ def keep(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
     phone gets a device token like the family's, bound to this grant (it opens nothing once
     the grant ends), and walks the family's own pages, which the phone keeps."""
     held = sessions.from_cookie(flow.id)
-    if held is not None and held["id"] != sess["id"] \
-            and held["status"] in ("active", "completed"):
-        # One walkthrough of a flow per phone: the other one's unsent answers must not be
-        # stranded.
-        return _family_page(w, grant, sess, flow, j, keep_error=True), 409
+    if held is not None and held["status"] in ("active", "completed"):
+        if held["helper"] is None:
+            # A family's own walkthrough on this phone (the helper signed in on the family's
+            # phone, say): never taken over, it is theirs.
+            return _family_page(w, grant, sess, flow, j, keep_error="own"), 409
+        if held["id"] != sess["id"]:
+            # One walkthrough of a flow per phone: the other one's unsent answers must not
+            # be stranded.
+            return _family_page(w, grant, sess, flow, j, keep_error="other"), 409
     token = security.new_token()
     get_store().add_helper_token(grant["id"], sess["id"], current_user.id,
                                  security.hash_token(token))

@@ -341,7 +341,7 @@ def save(sess: dict, flow: Flow, answers: dict, _j: engine.Journey):
     return render_template(
         "family/save.html", flow=flow, code=card["code"], link=card["link"],
         qr=card["qr"] if ready else None, ready=ready, fact=fact, error=error,
-        unsaved=request.args.get("unsaved") == "1",
+        unsaved=request.args.get("unsaved") == "1", new_code=request.args.get("new_code") == "1",
         continue_url=_step_url(flow, sess["last_step"]) if sess["last_step"]
         else url_for("family.start", flow_id=flow.id),
     ), (422 if error else 200)
@@ -382,9 +382,10 @@ def resume():
             "Too many tries. Wait %(minutes)d minutes, then try again.", minutes=minutes), 429)
     if sess is not None and _second_fact_matches(sess, form, secret):
         store.forget_attempts(attempt)
-        if sess["handed_over"]:
+        new_code = bool(sess["handed_over"])
+        if new_code:
             # The helper who handed it over saw that code: from now on only the family's
-            # new one (shown on their save page) opens it.
+            # new one opens it, shown to them at once on the save page.
             salt = security.new_salt()
             store.new_resume_code(sess["id"], salt, security.resume_lookup(
                 secret, security.resume_code(secret, salt)))
@@ -399,7 +400,8 @@ def resume():
         if target is None:
             unfinished = engine.first_unfinished(j, answers)
             target = unfinished.id if unfinished else None
-        response = redirect(_step_url(flow, target) if target
+        response = redirect(url_for("family.save", flow_id=flow.id, new_code=1) if new_code
+                            else _step_url(flow, target) if target
                             else url_for("family.review", flow_id=flow.id), 303)
         sessions.set_token(response, flow.id, token)
         return response
