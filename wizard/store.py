@@ -979,7 +979,8 @@ class Store:
         """A grant while it lasts, with its helper (whose account is not disabled): what a
         helper's device token needs to open the family's pages."""
         return self._one(
-            "SELECT g.id, g.session_id, g.user_id, g.label, g.guardian_present, g.expires_at, "
+            "SELECT g.id, g.session_id, g.user_id, g.label, g.kind, g.guardian_present, "
+            "g.expires_at, "
             "u.name, u.org FROM grants g JOIN sessions s ON s.id = g.session_id "
             "JOIN users u ON u.id = g.user_id "
             f"WHERE g.id = ? AND u.disabled = 0 AND {self._LIVE}", (grant_id, now()))

@@ -170,6 +170,11 @@ def test_a_session_started_on_the_helpers_phone_is_handed_over_by_qr_code(site, 
                      + "&lang=en")
     family.fill("dob", LOCAL["child_dob"])
     family.press("Resume")
+    # Their own new code first (the helper saw the one they scanned), then on.
+    assert "new code" in family.page.locator("#new-code").inner_text()
+    new_code = family.page.locator("#resume-code").inner_text()
+    assert new_code not in link
+    family.press("Carry on now")
     family.walk(LOCAL)
     row = family.page.locator('.summary-row[data-field="hukou"]')
     assert "Entered by helper" not in row.inner_text()

@@ -63,8 +63,8 @@ def _flow(flow_id: str, version: int | None = None) -> Flow:
 def _walker(grant: dict) -> walk.Walker:
     # The helper's saves are told apart from the family's phones' (conflicts) by their name.
     return walk.for_helper(
-        "assist", {"grant_id": grant["id"]}, grant["session_id"], current_user.id,
-        may_confirm=bool(grant["guardian_present"]), device=current_user.entered_by,
+        "assist", {"grant_id": grant["id"]}, grant["session_id"], current_user.id, grant,
+        device=current_user.entered_by,
         helping=_helping(grant), aliases={"start": "family", "save": "family"})
 
 

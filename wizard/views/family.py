@@ -217,8 +217,7 @@ def _walker(flow: Flow, sess: dict) -> walk.Walker:
     if helper is None:
         return walk.family(flow, device=sessions.device(flow.id))
     return walk.for_helper("family", {"flow_id": flow.id}, sess["id"], helper["user_id"],
-                           may_confirm=bool(helper["guardian_present"]),
-                           device=sessions.device(flow.id))
+                           helper, device=sessions.device(flow.id))
 
 
 @bp.route("/f/<flow_id>/review", methods=["GET", "POST"])

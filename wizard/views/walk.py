@@ -24,6 +24,9 @@ class Walker:
     blueprint: str                    # whose pages: "family" or "assist"
     args: dict                        # the URL values that name the session
     own: bool = True                  # the family's own (not a helper walking them)
+    # Moves where the family carries on: the family, or a helper walking a walkthrough they
+    # started for the family (not a helper looking round the family's own).
+    sets_place: bool = True
     entered_by: str = "family"        # stored with every answer saved
     device: str | None = None         # ditto: a device's own saves never conflict
     may_confirm: bool = True          # may press "Confirm answers"
@@ -53,12 +56,15 @@ def family(flow: Flow, device: str | None = None) -> Walker:
     return Walker("family", {"flow_id": flow.id}, device=device)
 
 
-def for_helper(blueprint: str, args: dict, session_id: int, user_id: int, may_confirm: bool,
+def for_helper(blueprint: str, args: dict, session_id: int, user_id: int, grant: dict,
                device: str, **more) -> Walker:
-    """A family's pages walked by their helper: answers entered as the helper's, everything
-    seen or changed in the audit log under the helper's name."""
+    """A family's pages walked by their helper through `grant`: answers entered as the
+    helper's, everything seen or changed in the audit log under the helper's name; it
+    confirms only with the guardian present, and moves where the family carries on only in a
+    walkthrough the helper started for them."""
     return Walker(blueprint, args, own=False, entered_by=accounts.author_of(user_id),
-                  device=device, may_confirm=may_confirm,
+                  device=device, may_confirm=bool(grant["guardian_present"]),
+                  sets_place=grant["kind"] == "started",
                   record=lambda action, detail: get_store().audit(
                       accounts.actor_of(user_id), action, session_id, detail), **more)
 
@@ -121,7 +127,7 @@ def step(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey, st
         if draft is not None:
             form.show_typed(*draft)
         # Where the family is (their "carry on"): a helper looking round does not move it.
-        if w.own and sess["last_step"] != step_id:
+        if w.sets_place and sess["last_step"] != step_id:
             get_store().touch(sess["id"], last_step=step_id)
         w.note("view", step=step_id)
     number, total = engine.progress(j, step_id)
@@ -159,7 +165,7 @@ def _save_for_later(w: Walker, sess: dict, step_id: str, form: forms.StepForm) -
     mistakes = form.has_mistakes()
     if mistakes:
         get_store().keep_draft(sess["id"], step_id, form.typed())
-    if w.own:
+    if w.sets_place:
         get_store().touch(sess["id"], last_step=step_id)
     return w.url("save", **({"unsaved": "1"} if mistakes else {}))
 
