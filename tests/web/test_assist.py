@@ -224,31 +224,23 @@ def test_a_bad_code_gets_a_clear_message(helper):
         "/assist/accept", data={"code": "１２３　４５６"}).text
 
 
-def test_a_disabled_helper_is_signed_out_at_once_and_loses_every_grant(app, family, helper):
+def test_a_disabled_helper_is_signed_out_at_once_and_loses_every_grant(app, family, helper, db):
     grant = accept(helper, offer(family)[0])
-    s = store.Store(app.config["DATABASE"])
-    try:
-        s.set_disabled(1, True, "user:99")
-    finally:
-        s.close()
+    db.set_disabled(1, True, "user:99")
     response = helper.get(f"/assist/s/{grant}/")
     assert response.status_code == 302 and "/account/sign-in" in response.headers["Location"]
     assert "can see and change" not in family.get(f"{KG}/review?lang=en").text
 
 
-def test_the_helper_cannot_confirm_for_the_family(app, family, helper):
+def test_the_helper_cannot_confirm_for_the_family(app, family, helper, db):
     grant = accept(helper, offer(family)[0])
     page = helper.get(f"/assist/s/{grant}/review")
     assert 'id="review-form"' not in page.text and "Only the family can confirm" in page.text
     assert helper.post(f"/assist/s/{grant}/review").status_code == 403
-    s = store.Store(app.config["DATABASE"])
-    try:
-        assert s.session(1)["status"] == "active"
-    finally:
-        s.close()
+    assert db.session(1)["status"] == "active"
 
 
-def test_notes_are_for_helpers_only_and_go_with_the_answers(app, family, helper):
+def test_notes_are_for_helpers_only_and_go_with_the_answers(app, family, helper, db):
     grant = accept(helper, offer(family)[0])
     added = helper.post(f"/assist/s/{grant}/step/district/note",
                         data={"note": "Ask which street the lease is on"})
@@ -263,11 +255,7 @@ def test_notes_are_for_helpers_only_and_go_with_the_answers(app, family, helper)
     # "Delete my answers": the notes go, and so does the helper's access.
     assert family.post(f"{KG}/delete").status_code == 303
     assert helper.get(f"/assist/s/{grant}/").status_code == 404
-    s = store.Store(app.config["DATABASE"])
-    try:
-        assert s.notes(1) == []
-    finally:
-        s.close()
+    assert db.notes(1) == []
 
 
 def test_hand_back_ends_access_and_is_recorded(app, family, helper):
@@ -316,7 +304,7 @@ def test_both_languages_side_by_side(app, helper):
     assert "<html lang=\"en\"" in both.text  # the helper's own language around it
 
 
-def test_a_session_started_on_the_helpers_phone(app, helper):
+def test_a_session_started_on_the_helpers_phone(app, helper, db):
     refused = helper.post("/assist/new/kindergarten-shanghai",
                           data={"label": "Mrs Li", "family_lang": "ug"})
     assert refused.status_code == 422 and "The guardian must agree" in refused.text
@@ -324,12 +312,8 @@ def test_a_session_started_on_the_helpers_phone(app, helper):
         "label": "Mrs Li", "family_lang": "ug", "consent": "y", "present": "y"})
     assert started.status_code == 303
     grant = int(re.search(r"/assist/s/(\d+)/", started.headers["Location"]).group(1))
-    s = store.Store(app.config["DATABASE"])
-    try:
-        sess = s.session(1)
-        assert sess["consent_version"] == "v1" and sess["locale"] == "ug"
-    finally:
-        s.close()
+    sess = db.session(1)
+    assert sess["consent_version"] == "v1" and sess["locale"] == "ug"
     # Without the birth date the guardian must choose a PIN before the code is shown.
     assert helper.post(f"/assist/s/{grant}/hand-over", data={}).status_code == 422
     shown = helper.post(f"/assist/s/{grant}/hand-over", data={"pin": "2580"})
@@ -381,18 +365,14 @@ def test_the_code_shown_at_hand_over_stops_working_once_the_family_resumed(app, 
         .status_code == 303
 
 
-def test_a_helper_changing_a_confirmed_answer_reopens_the_walkthrough(app, family, helper):
+def test_a_helper_changing_a_confirmed_answer_reopens_the_walkthrough(app, family, helper, db):
     from family_helpers import KG_LOCAL as STEPS
     from family_helpers import answer_all
     answer_all(family, STEPS[2:])
     assert family.post(f"{KG}/review").status_code == 303
     grant = accept(helper, offer(family)[0])
     helper.post(f"/assist/s/{grant}/step/district", data={"district": "minhang"})
-    s = store.Store(app.config["DATABASE"])
-    try:
-        assert s.session(1)["status"] == "active"
-    finally:
-        s.close()
+    assert db.session(1)["status"] == "active"
     assert "Answers confirmed" not in helper.get("/assist/").text
 
 
@@ -404,14 +384,10 @@ def test_starting_again_ends_the_helpers_access_to_the_earlier_walkthrough(famil
 
 
 def test_a_helper_looking_round_does_not_move_where_the_family_carries_on(app, family,
-                                                                         helper):
+                                                                         helper, db):
     grant = accept(helper, offer(family)[0])
     helper.get(f"/assist/s/{grant}/step/guardian")
-    s = store.Store(app.config["DATABASE"])
-    try:
-        assert s.session(1)["last_step"] != "guardian"
-    finally:
-        s.close()
+    assert db.session(1)["last_step"] != "guardian"
 
 
 def test_a_refused_confirmation_is_a_view_in_the_log(app, family, helper):
@@ -433,13 +409,9 @@ def test_ids_too_big_for_the_database_are_simply_not_found(app, family, helper):
     assert family.post(f"{KG}/helper/{huge}/end").status_code == 404
 
 
-def test_disabling_a_helper_tells_each_family_they_stopped_helping(app, family, helper):
+def test_disabling_a_helper_tells_each_family_they_stopped_helping(app, family, helper, db):
     accept(helper, offer(family)[0])
-    s = store.Store(app.config["DATABASE"])
-    try:
-        s.set_disabled(1, True, "user:99")
-    finally:
-        s.close()
+    db.set_disabled(1, True, "user:99")
     assert "Wang Fang (Hope Centre) stopped helping you" in family.get(f"{KG}/helper").text
 
 
@@ -454,7 +426,7 @@ def keep(helper, grant):
 
 
 def test_a_helpers_phone_keeping_the_walkthrough_walks_the_familys_pages_as_the_helper(
-        app, family, helper):
+        app, family, helper, db):
     grant = accept(helper, offer(family)[0])
     where = keep(helper, grant)
     page = helper.get(where)
@@ -462,11 +434,7 @@ def test_a_helpers_phone_keeping_the_walkthrough_walks_the_familys_pages_as_the_
     assert "helpers-banner" not in page.text
     saved = helper.post(f"{KG}/district", data={"district": "minhang"})
     assert saved.status_code == 303
-    s = store.Store(app.config["DATABASE"])
-    try:
-        rows = {r["field_id"]: r for r in s.answer_rows(1)}
-    finally:
-        s.close()
+    rows = {r["field_id"]: r for r in db.answer_rows(1)}
     assert rows["district"]["entered_by"] == "volunteer:1"
     assert ("kept-on-phone", {"grant": grant}) in actions(app, "user:1")
     assert ("change", {"step": "district", "fields": ["district"]}) in actions(app, "user:1")
@@ -493,13 +461,9 @@ def test_a_helpers_phone_keeping_the_walkthrough_walks_the_familys_pages_as_the_
     assert results["change-one-0123456789ab"]["status"] == "applied"
     assert results["change-two-0123456789ab"]["status"] == "invalid"
     assert "family_confirms" in [p["code"] for p in results["change-two-0123456789ab"]["problems"]]
-    s = store.Store(app.config["DATABASE"])
-    try:
-        assert {r["field_id"]: r["entered_by"] for r in s.answer_rows(1)}["housing"] \
-            == "volunteer:1"
-        assert s.session(1)["last_step"] != "housing"  # where the family carries on
-    finally:
-        s.close()
+    assert {r["field_id"]: r["entered_by"] for r in db.answer_rows(1)}["housing"] \
+        == "volunteer:1"
+    assert db.session(1)["last_step"] != "housing"  # where the family carries on
     assert ("change", {"via": "sync", "changes": ["change-one-0123456789ab"]}) \
         in actions(app, "user:1")
 
@@ -556,27 +520,19 @@ def test_an_ended_grant_tells_the_helpers_phone_to_let_go(app, family, helper):
 
 
 def test_a_helper_saving_unchanged_answers_leaves_a_confirmed_walkthrough_confirmed(
-        app, family, helper):
+        app, family, helper, db):
     from family_helpers import KG_LOCAL as STEPS
     from family_helpers import answer_all
     answer_all(family, STEPS[2:])
     assert family.post(f"{KG}/review").status_code == 303
     grant = accept(helper, offer(family)[0])
     helper.post(f"/assist/s/{grant}/step/district", data={"district": "xuhui"})  # as it was
-    s = store.Store(app.config["DATABASE"])
-    try:
-        assert s.session(1)["status"] == "completed"
-    finally:
-        s.close()
+    assert db.session(1)["status"] == "completed"
 
 
-def test_starting_again_offline_ends_the_helpers_access_too(app, family, helper):
+def test_starting_again_offline_ends_the_helpers_access_too(app, family, helper, db):
     grant = accept(helper, offer(family)[0])
-    s = store.Store(app.config["DATABASE"])
-    try:
-        version = s.latest_version("kindergarten-shanghai")
-    finally:
-        s.close()
+    version = db.latest_version("kindergarten-shanghai")
     started = family.post("/api/v1/flows/kindergarten-shanghai/sync", json={
         "version": version, "lang": "en", "changes": [],
         "start": {"id": "start-again-offline-0123456789", "consent_version": "v1"}},
