@@ -30,30 +30,38 @@ def set_token(response, flow_id: str, token: str) -> None:
         httponly=True, samesite="Lax", secure=request.is_secure, path="/")
 
 
+def new_resume_code() -> tuple[str, str]:
+    """(salt, look-up hash) of a new resume code: the code itself is made from the salt and
+    the app secret whenever it is shown, and never stored."""
+    salt = security.new_salt()
+    secret = current_app.config["SECRET_KEY"]
+    return salt, security.resume_lookup(secret, security.resume_code(secret, salt))
+
+
 def create(flow, locale: str, consent_version: str, **extra) -> str:
     """A new session on this flow version for this device (the start page, or the sync API
     for a flow started offline); returns the device's token for set_token. `extra` goes to
     Store.create_session (an offline start's hashed id and the phone's claimed time)."""
     new = security.new_token()
-    salt = security.new_salt()
-    secret = current_app.config["SECRET_KEY"]
+    salt, lookup = new_resume_code()
     get_store().create_session(
-        security.hash_token(new), flow.id, flow.version, locale,
-        resume_salt=salt, resume_hash=security.resume_lookup(
-            secret, security.resume_code(secret, salt)),
-        consent_version=consent_version, **extra)
+        security.hash_token(new), flow.id, flow.version, locale, resume_salt=salt,
+        resume_hash=lookup, consent_version=consent_version, **extra)
     return new
 
 
 def create_for_helper(flow, locale: str, consent_version: str) -> int:
     """A new session a helper starts on their own phone for a family (no family device yet:
     the family opens it later with its code). Returns its id."""
-    salt = security.new_salt()
-    secret = current_app.config["SECRET_KEY"]
+    salt, lookup = new_resume_code()
     return get_store().create_session(
-        None, flow.id, flow.version, locale, resume_salt=salt,
-        resume_hash=security.resume_lookup(secret, security.resume_code(secret, salt)),
+        None, flow.id, flow.version, locale, resume_salt=salt, resume_hash=lookup,
         consent_version=consent_version)
+
+
+def qr_svg(link: str) -> str:
+    """A link as a QR code, inline SVG made on the server (no script, no image service)."""
+    return segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c", omitsize=False)
 
 
 def resume_card(sess: dict) -> dict:
@@ -62,8 +70,7 @@ def resume_card(sess: dict) -> dict:
     code = security.resume_code(current_app.config["SECRET_KEY"], sess["resume_salt"])
     link = security.public_url("family.resume", code=code)
     return {"code": security.format_code(code), "link": link,
-            "qr": segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c",
-                                                         omitsize=False)}
+            "qr": qr_svg(link)}
 
 
 def token(flow_id: str) -> str | None:

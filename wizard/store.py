@@ -823,9 +823,15 @@ class Store:
     def users(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM users ORDER BY org, name"))
 
+    def _sign_out_everywhere(self, user_id: int, keep: str | None = None) -> None:
+        """Every sign-in of this account ends (but `keep`, a sign-in's token hash), and the
+        family walkthroughs its phones keep open nothing more: whoever holds those phones
+        now may not be them (a disabled account, a new password)."""
+        self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
+                        "AND ended_at IS NULL AND token_hash IS NOT ?", (now(), user_id, keep))
+        self._drop_kept(user_id)
+
     def _drop_kept(self, user_id: int) -> None:
-        """The family walkthroughs this helper's phones keep open nothing more (sign-out, a
-        new password, a disabled account: whoever holds the phone now may not be them)."""
         self.db.execute("UPDATE session_tokens SET revoked = 1 WHERE grant_id IN "
                         "(SELECT id FROM grants WHERE user_id = ?)", (user_id,))
 
@@ -835,9 +841,7 @@ class Store:
             self.db.execute("UPDATE users SET disabled = ? WHERE id = ?",
                             (int(disabled), user_id))
             if disabled:
-                self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
-                                "AND ended_at IS NULL", (now(), user_id))
-                self._drop_kept(user_id)
+                self._sign_out_everywhere(user_id)
                 for row in list(self.db.query(
                         "SELECT id, session_id FROM grants WHERE user_id = ? "
                         "AND ended_at IS NULL", (user_id,))):
@@ -855,10 +859,7 @@ class Store:
         with self.write():
             self.db.execute("UPDATE users SET password_hash = ?, must_change = ? WHERE id = ?",
                             (password_hash, int(must_change), user_id))
-            self.db.execute("UPDATE sign_ins SET ended_at = ? WHERE user_id = ? "
-                            "AND ended_at IS NULL AND token_hash IS NOT ?",
-                            (now(), user_id, keep))
-            self._drop_kept(user_id)
+            self._sign_out_everywhere(user_id, keep)
             self._audit(actor, "password-reset" if must_change else "password-changed", None,
                         {"user": user_id})
 

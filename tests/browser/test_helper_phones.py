@@ -34,14 +34,16 @@ class Site:
     def __init__(self, tmp_path: Path):
         self.db = tmp_path / "assist.sqlite3"
         self.app = make_live_app(self.db)
-        store = Store(self.db)
-        try:
-            store.create_user("wang", "Wang Fang", "Hope Centre", "volunteer", "en",
-                              accounts.hash_password(PASSWORD))
-        finally:
-            store.close()
+        self.add_user("wang", "Wang Fang", "Hope Centre", "volunteer")
         self.server = LiveServer(self.app)
         self.url = self.server.url
+
+    def add_user(self, login: str, name: str, org: str, role: str) -> None:
+        store = Store(self.db)
+        try:
+            store.create_user(login, name, org, role, "en", accounts.hash_password(PASSWORD))
+        finally:
+            store.close()
 
     def query(self, sql: str, *params) -> list[tuple]:
         with sqlite3.connect(self.db) as con:
@@ -322,12 +324,7 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
 
 @pytest.mark.browser
 def test_the_account_and_admin_pages_are_accessible_at_360px(site, new_context, axe):
-    store = Store(site.db)
-    try:
-        store.create_user("zhao", "Zhao Min", "District Office", "admin", "en",
-                          accounts.hash_password(PASSWORD))
-    finally:
-        store.close()
+    site.add_user("zhao", "Zhao Min", "District Office", "admin")
     page = new_context().new_page()
     page.goto(f"{site.url}/account/sign-in?lang=en")
     no_violations(axe, page, "sign-in")

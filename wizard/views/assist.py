@@ -255,14 +255,14 @@ def keep(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
 @needs_grant
 def step(w: walk.Walker, grant: dict, sess: dict, flow: Flow, answers: dict,
          j: engine.Journey, step_id: str):
-    return walk.step(w, sess, flow, answers, j, step_id, **_notes_of(w, sess, step_id))
+    return walk.step(w, sess, flow, answers, j, step_id, **_notes_of(w, sess, flow, step_id))
 
 
-def _notes_of(w: walk.Walker, sess: dict, step_id: str, form=None) -> dict:
-    flow_zone = catalog.get(get_store(), sess["flow_id"], sess["flow_version"]).timezone
-    return {"notes": [{**n, "at": i18n.format_moment(n["at"], flow_zone)}
+def _notes_of(w: walk.Walker, sess: dict, flow: Flow, step_id: str) -> dict:
+    """A step's notes for helpers, and the form to add one (on the step page)."""
+    return {"notes": [{**n, "at": i18n.format_moment(n["at"], flow.timezone)}
                       for n in get_store().notes(sess["id"], step_id)],
-            "note_form": form or assist_forms.NoteForm(),
+            "note_form": assist_forms.NoteForm(),
             "note_url": w.url("note", step_id=step_id)}
 
 

@@ -10,7 +10,6 @@ import datetime
 import functools
 import time
 
-import segno
 from flask import (
     Blueprint,
     abort,
@@ -293,8 +292,7 @@ def helper(sess: dict, flow: Flow, _answers: dict, _j: engine.Journey):
         return render_template(
             "family/helper_code.html", flow=flow, code=f"{code[:3]} {code[3:]}", link=link,
             minutes=minutes, until=i18n.format_moment(expires.isoformat(), flow.timezone),
-            qr=segno.make(link, error="m").svg_inline(scale=4, dark="#0b0c0c",
-                                                      omitsize=False))
+            qr=sessions.qr_svg(link))
     history = [{**row, "at": i18n.format_moment(row["at"], flow.timezone),
                 "what": display.access_words(row["action"])}
                for row in store.access_history(sess["id"])]
@@ -385,9 +383,7 @@ def resume():
         if new_code:
             # The helper who handed it over saw that code: from now on only the family's
             # new one opens it, shown to them at once on the save page.
-            salt = security.new_salt()
-            store.new_resume_code(sess["id"], salt, security.resume_lookup(
-                secret, security.resume_code(secret, salt)))
+            store.new_resume_code(sess["id"], *sessions.new_resume_code())
         token = security.new_token()
         store.add_token(sess["id"], security.hash_token(token),
                         {"with": "pin" if (form.pin.data or "").strip() else "birth date"})
