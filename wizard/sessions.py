@@ -46,7 +46,8 @@ def create(flow, locale: str, consent_version: str, **extra) -> str:
     salt, lookup = new_resume_code()
     get_store().create_session(
         security.hash_token(new), flow.id, flow.version, locale, resume_salt=salt,
-        resume_hash=lookup, consent_version=consent_version, **extra)
+        resume_hash=lookup, consent_version=consent_version,
+        device_kind=device_kind(request.user_agent.string), **extra)
     return new
 
 
@@ -56,7 +57,19 @@ def create_for_helper(flow, locale: str, consent_version: str) -> int:
     salt, lookup = new_resume_code()
     return get_store().create_session(
         None, flow.id, flow.version, locale, resume_salt=salt, resume_hash=lookup,
-        consent_version=consent_version)
+        consent_version=consent_version, device_kind=device_kind(request.user_agent.string))
+
+
+def device_kind(user_agent: str) -> str:
+    """"phone", "tablet" or "computer", from a User-Agent header, for the studio's dashboard
+    (where families drop off, by kind of device). A rough guess by design: nothing finer is
+    kept, so the kind identifies no one."""
+    agent = user_agent[:512].lower()
+    if "ipad" in agent or "tablet" in agent or ("android" in agent and "mobile" not in agent):
+        return "tablet"
+    if any(word in agent for word in ("mobile", "iphone", "android", "harmonyos", "phone")):
+        return "phone"
+    return "computer" if agent else "unknown"
 
 
 def qr_svg(link: str) -> str:

@@ -224,6 +224,64 @@ def m006_helper_phones(db: Database) -> None:
     db.execute("ALTER TABLE sessions ADD COLUMN handed_over INTEGER NOT NULL DEFAULT 0")
 
 
+@migrations()
+def m007_studio(db: Database) -> None:
+    # Staff's studio. A flow's own settings (how long families' answers are kept), and the one
+    # draft staff edit before publishing it as a new version. `revision` is bumped by every
+    # save: two staff editing one draft cannot overwrite each other silently.
+    db.execute("""
+        CREATE TABLE flows (
+            id TEXT PRIMARY KEY,
+            retention_days INTEGER,          -- NULL: the site's SESSION_IDLE_DAYS
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL         -- 'cli' or 'user:<id>'
+        )""")
+    db.execute("""
+        CREATE TABLE flow_drafts (
+            flow_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,            -- YAML text, perhaps with problems
+            revision INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        )""")
+    db.execute("ALTER TABLE flow_versions ADD COLUMN published_by TEXT")
+    # What changed since the version before (JSON list from flow/diff.py), for the studio.
+    db.execute("ALTER TABLE flow_versions ADD COLUMN changes TEXT")
+    # A session moved to a newer version: what the family is asked to check again, and every
+    # answer not carried over (the family's data: erased with their answers).
+    db.execute("""
+        CREATE TABLE session_moves (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            from_version INTEGER NOT NULL,
+            to_version INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            to_check TEXT NOT NULL,          -- JSON: [{step, field, reason}]
+            kept TEXT NOT NULL,              -- JSON: {field id: value} not carried over
+            checked_at TEXT                  -- when the family confirmed after the move
+        )""")
+    db.execute("CREATE INDEX session_moves_session ON session_moves (session_id)")
+    # The dashboard's figures, kept as they happen (never read from logs): the kind of device
+    # a session started on, and the furthest step (its place in the flow's order) it saved.
+    db.execute("ALTER TABLE sessions ADD COLUMN device_kind TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN furthest INTEGER NOT NULL DEFAULT -1")
+    db.execute("CREATE INDEX sessions_version ON sessions (flow_id, flow_version, status)")
+    # Answers refused with a mistake, counted per field (no value, no session): which
+    # questions families find hard.
+    db.execute("""
+        CREATE TABLE field_errors (
+            flow_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            step_id TEXT NOT NULL,
+            field_id TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            device_kind TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (flow_id, version, field_id, locale, device_kind)
+        )""")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -232,6 +290,15 @@ class Conflict(Exception):
         super().__init__(f"changed since: {', '.join(changed)}")
         self.current = current
         self.changed = dict(changed)
+
+
+class DraftClash(Exception):
+    """A flow draft saved by someone else since the editor opened it: `current` is its row
+    (revision, updated_by, updated_at), or None when it is gone (published or thrown away)."""
+
+    def __init__(self, current: dict | None):
+        super().__init__("the draft changed since it was opened")
+        self.current = current
 
 
 class VersionClash(Exception):
@@ -334,10 +401,11 @@ class Store:
                     published.append(False)
                     continue
                 self.db.execute(
-                    "INSERT INTO flow_versions (flow_id, version, source, published_at) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO flow_versions (flow_id, version, source, published_at, "
+                    "published_by) VALUES (?, ?, ?, ?, 'cli')",
                     (flow.id, flow.version, flow.source, now()),
                 )
+                self._ensure_flow(flow.id, "cli")
                 published.append(True)
         return published
 
@@ -366,7 +434,7 @@ class Store:
     def create_session(self, token_hash: str | None, flow_id: str, version: int, locale: str, *,
                        resume_salt: str, resume_hash: str, consent_version: str,
                        start_hash: str | None = None, consent_claimed_at: str | None = None,
-                       started_offline: bool = False) -> int:
+                       started_offline: bool = False, device_kind: str | None = None) -> int:
         """A new session with this device's token; returns its id.
 
         With start_hash (a flow started offline, see the sync API): if a session was already
@@ -383,10 +451,11 @@ class Store:
                 session_id = self.db.execute(
                     "INSERT INTO sessions (flow_id, flow_version, locale, resume_salt, "
                     "resume_hash, consent_version, consent_at, consent_claimed_at, "
-                    "started_offline, start_hash, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "started_offline, start_hash, created_at, updated_at, device_kind) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (flow_id, version, locale, resume_salt, resume_hash, consent_version, stamp,
-                     consent_claimed_at, int(started_offline), start_hash, stamp, stamp),
+                     consent_claimed_at, int(started_offline), start_hash, stamp, stamp,
+                     device_kind),
                 ).lastrowid
             if token_hash is not None:  # None: started by a helper, for the family to open later
                 self.db.execute("INSERT INTO session_tokens (token_hash, session_id, "
@@ -463,18 +532,41 @@ class Store:
         # A replayed change's result can hold answers (both sides of a conflict).
         self.db.execute("DELETE FROM sync_changes WHERE session_id = ?", (session_id,))
         self.db.execute("DELETE FROM helper_notes WHERE session_id = ?", (session_id,))
+        # What a version move did not carry over is the family's data too.
+        self.db.execute("DELETE FROM session_moves WHERE session_id = ?", (session_id,))
         self.db.execute("UPDATE sessions SET pin_hash = NULL WHERE id = ?", (session_id,))
         # No helper keeps access to a session whose answers are gone.
         self.db.execute("UPDATE grants SET ended_at = ?, ended_by = 'erased', code_hash = NULL "
                         "WHERE session_id = ? AND ended_at IS NULL", (now(), session_id))
 
+    def _past_retention(self, at: float) -> list[int]:
+        """Completed sessions of flows with a retention period, confirmed longer ago."""
+        return [r["id"] for r in self.db.query(
+            "SELECT s.id FROM sessions s JOIN flows f ON f.id = s.flow_id "
+            "WHERE f.retention_days IS NOT NULL AND s.status = 'completed' "
+            "AND s.completed_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', ?, 'unixepoch', "
+            "'-' || f.retention_days || ' days')", (at,))]
+
+    def purge_preview(self, idle_before: str, at: float) -> dict[str, int]:
+        """What `purge` would erase now, erasing nothing (`wizard purge --dry-run`)."""
+        idle = self._one("SELECT COUNT(*) AS n FROM sessions WHERE status IN "
+                         "('active', 'completed') AND updated_at < ?", (idle_before,))["n"]
+        return {"expired sessions": idle, "past retention": len(self._past_retention(at))}
+
     def purge(self, idle_before: str, at: float) -> dict[str, int]:
-        """The daily clean-up (`wizard purge`): erase idle sessions' answers, and remove what
-        no longer serves a purpose. Returns how many rows of each kind went."""
+        """The daily clean-up (`wizard purge`): erase idle sessions' answers and those of
+        completed sessions past their flow's retention period, and remove what no longer
+        serves a purpose. Returns how many rows of each kind went."""
         expired = self.expire_idle(idle_before)
         with self.write():
+            past = self._past_retention(at)
+            for session_id in past:
+                self._erase(session_id)
+                self.db.execute("UPDATE sessions SET status = 'expired' WHERE id = ?",
+                                (session_id,))
             removed = {
                 "expired sessions": expired,
+                "past retention": len(past),
                 # An ended session's devices cannot open it again: their tokens only say
                 # that a phone once held it.
                 "device tokens of ended sessions": self.db.execute(
@@ -580,6 +672,7 @@ class Store:
         entered_by: str = "family",
         seen_revision: int | None = None,
         device: str | None = None,
+        reached: int | None = None,
     ) -> int:
         """Save one step's answers in one transaction; returns the session's new revision.
 
@@ -592,10 +685,11 @@ class Store:
         with its own earlier saves. Without it, every save since seen_revision counts.
         """
         with self.write():
-            return self._save(session_id, values, entered_by, seen_revision, device)
+            return self._save(session_id, values, entered_by, seen_revision, device, reached)
 
     def _save(self, session_id: int, values: Mapping[str, Any], entered_by: str,
-              seen_revision: int | None, device: str | None = None) -> int:
+              seen_revision: int | None, device: str | None = None,
+              reached: int | None = None) -> int:
         """save_answers inside a write transaction the caller holds (shared with
         apply_change, which records the change in the same transaction)."""
         stamp = now()
@@ -633,8 +727,10 @@ class Store:
                 (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
                  entered_by, stamp, device),
             ).rowcount
-        self.db.execute("UPDATE sessions SET revision = ?, updated_at = ? WHERE id = ?",
-                        (revision, stamp, session_id))
+        # `reached`: this step's place in the flow's order, for the dashboard's funnel.
+        self.db.execute("UPDATE sessions SET revision = ?, updated_at = ?, "
+                        "furthest = MAX(furthest, COALESCE(?, -1)) WHERE id = ?",
+                        (revision, stamp, reached, session_id))
         if entered_by != "family" and row["status"] == "completed" and changed_rows:
             # The family confirmed other answers than these: they confirm again (a helper
             # never confirms for them by changing answers after).
@@ -677,7 +773,7 @@ class Store:
                      values: Mapping[str, Any], seen_revision: int | None,
                      claimed_at: str | None = None, extra: Mapping | None = None,
                      entered_by: str = "family", device: str | None = None,
-                     move_last_step: bool = True) -> dict:
+                     move_last_step: bool = True, reached: int | None = None) -> dict:
         """Save a step's answers from a phone's queue and record the change, in one
         transaction: a crash can never save without recording (the retry would save again)
         or record without saving (the answers would be lost). Returns
@@ -689,7 +785,8 @@ class Store:
             earlier = self._recorded(session_id, change_id)
             if earlier is not None:
                 return earlier
-            revision = self._save(session_id, values, entered_by, seen_revision, device)
+            revision = self._save(session_id, values, entered_by, seen_revision, device,
+                                  reached)
             # Where the family was on the phone: where the step pages will take them (not
             # where their helper was).
             if move_last_step:
@@ -1075,3 +1172,215 @@ class Store:
             "SELECT a.field_id, a.entered_at AS at, u.name, u.org FROM answers a "
             "JOIN users u ON a.entered_by = 'volunteer:' || u.id WHERE a.session_id = ?",
             (session_id,))}
+
+    # ------------------------------------------------------------ studio: flows and drafts
+
+    def _ensure_flow(self, flow_id: str, actor: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO flows (id, created_at, created_by) "
+                        "VALUES (?, ?, ?)", (flow_id, now(), actor))
+
+    def studio_flows(self) -> list[dict]:
+        """Every flow staff know of (published, or only a draft): its newest version, its
+        draft's revision and who saved it last, its retention."""
+        return list(self.db.query(
+            "WITH ids AS (SELECT flow_id AS id FROM flow_versions UNION "
+            "SELECT flow_id FROM flow_drafts UNION SELECT id FROM flows) "
+            "SELECT ids.id, (SELECT MAX(version) FROM flow_versions v WHERE v.flow_id = ids.id) "
+            "AS latest, d.revision AS draft_revision, d.updated_at AS draft_updated_at, "
+            "d.updated_by AS draft_updated_by, f.retention_days FROM ids "
+            "LEFT JOIN flow_drafts d ON d.flow_id = ids.id "
+            "LEFT JOIN flows f ON f.id = ids.id ORDER BY ids.id"))
+
+    def flow_settings(self, flow_id: str) -> dict | None:
+        return self._one("SELECT * FROM flows WHERE id = ?", (flow_id,))
+
+    def versions(self, flow_id: str) -> list[dict]:
+        """Published versions, newest first, with how many families are on each and how
+        many of them are still open (active)."""
+        return list(self.db.query(
+            "SELECT v.version, v.published_at, v.published_by, v.changes, "
+            "(SELECT COUNT(*) FROM sessions s WHERE s.flow_id = v.flow_id "
+            " AND s.flow_version = v.version AND s.status = 'active') AS open, "
+            "(SELECT COUNT(*) FROM sessions s WHERE s.flow_id = v.flow_id "
+            " AND s.flow_version = v.version AND s.status = 'completed') AS completed "
+            "FROM flow_versions v WHERE v.flow_id = ? ORDER BY v.version DESC", (flow_id,)))
+
+    def draft(self, flow_id: str) -> dict | None:
+        return self._one("SELECT * FROM flow_drafts WHERE flow_id = ?", (flow_id,))
+
+    def save_draft(self, flow_id: str, source: str, seen_revision: int | None,
+                   actor: str) -> int:
+        """Save a draft's text; returns its new revision. seen_revision is the revision the
+        editor started from (None: a new draft). DraftClash when someone saved it since (or
+        a new draft's flow already has one): nothing is saved."""
+        stamp = now()
+        with self.write():
+            row = self._one("SELECT revision, updated_by, updated_at FROM flow_drafts "
+                            "WHERE flow_id = ?", (flow_id,))
+            current = row["revision"] if row else None
+            if current != seen_revision:
+                raise DraftClash(row)
+            self._ensure_flow(flow_id, actor)
+            if row is None:
+                self.db.execute("INSERT INTO flow_drafts (flow_id, source, revision, updated_at, "
+                                "updated_by) VALUES (?, ?, 1, ?, ?)",
+                                (flow_id, source, stamp, actor))
+                return 1
+            self.db.execute("UPDATE flow_drafts SET source = ?, revision = revision + 1, "
+                            "updated_at = ?, updated_by = ? WHERE flow_id = ?",
+                            (source, stamp, actor, flow_id))
+            return current + 1
+
+    def drop_draft(self, flow_id: str, seen_revision: int) -> bool:
+        """Throw a draft away (only the revision the person saw); False when it changed."""
+        with self.write():
+            return bool(self.db.execute("DELETE FROM flow_drafts WHERE flow_id = ? AND "
+                                        "revision = ?", (flow_id, seen_revision)).rowcount)
+
+    def publish_draft(self, flow: Flow, seen_revision: int, actor: str,
+                      changes: list[dict]) -> None:
+        """Publish a draft as the immutable version `flow.version` and remove the draft, in
+        one transaction. DraftClash when the draft changed since it was checked; VersionClash
+        when that version number is taken."""
+        with self.write():
+            row = self._one("SELECT revision, updated_by, updated_at FROM flow_drafts "
+                            "WHERE flow_id = ?", (flow.id,))
+            if row is None or row["revision"] != seen_revision:
+                raise DraftClash(row)
+            if self._one("SELECT 1 FROM flow_versions WHERE flow_id = ? AND version = ?",
+                         (flow.id, flow.version)):
+                raise VersionClash(f"{flow.id} version {flow.version} is already published")
+            self._ensure_flow(flow.id, actor)
+            self.db.execute(
+                "INSERT INTO flow_versions (flow_id, version, source, published_at, "
+                "published_by, changes) VALUES (?, ?, ?, ?, ?, ?)",
+                (flow.id, flow.version, flow.source, now(), actor,
+                 json.dumps(changes, ensure_ascii=False)))
+            self.db.execute("DELETE FROM flow_drafts WHERE flow_id = ?", (flow.id,))
+            self._audit(actor, "publish", None, {"flow": flow.id, "version": flow.version})
+
+    def set_retention(self, flow_id: str, days: int | None, actor: str) -> None:
+        with self.write():
+            self._ensure_flow(flow_id, actor)
+            self.db.execute("UPDATE flows SET retention_days = ? WHERE id = ?", (days, flow_id))
+            self._audit(actor, "retention", None, {"flow": flow_id, "days": days})
+
+    # ------------------------------------------------------------ studio: moving sessions
+
+    def open_sessions(self, flow_id: str, version: int) -> list[dict]:
+        """Sessions on a version that are still open (moved forward on publishing)."""
+        return list(self.db.query(
+            "SELECT id, revision, furthest, last_step FROM sessions WHERE flow_id = ? "
+            "AND flow_version = ? AND status = 'active' ORDER BY id", (flow_id, version)))
+
+    def move_session(self, session_id: int, seen_revision: int, to_version: int,
+                     answers: Mapping[str, tuple[str, Any]], kept: Mapping[str, Any],
+                     to_check: list[dict], furthest: int, last_step: str | None,
+                     actor: str) -> bool:
+        """Move an open session to a newer version of its flow, in one transaction: its
+        answers become `answers` (new field id -> (old field id, value): who entered each and
+        when stays with it), and what was not carried over is recorded in `kept` with the
+        list of what to check again. False (nothing changed) when the session was saved since
+        `seen_revision` or is no longer open: the caller plans it again."""
+        with self.write():
+            row = self._one("SELECT flow_version, revision, status FROM sessions WHERE id = ?",
+                            (session_id,))
+            if row is None or row["revision"] != seen_revision or row["status"] != "active":
+                return False
+            old = {r["field_id"]: r for r in self.db.query(
+                "SELECT * FROM answers WHERE session_id = ?", (session_id,))}
+            revision = seen_revision + 1
+            self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
+            for new_id, (old_id, value) in answers.items():
+                was = old.get(old_id)
+                self.db.execute(
+                    "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
+                    "entered_at, device) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, new_id, json.dumps(value, ensure_ascii=False),
+                     revision if was is None else was["revision"],
+                     was["entered_by"] if was else actor, was["entered_at"] if was else now(),
+                     was["device"] if was else None))
+            # A page's typed values wait for a step of the old version: recorded, not lost.
+            draft = self._one("SELECT step_id, raw FROM drafts WHERE session_id = ?",
+                              (session_id,))
+            self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
+            record = {"answers": dict(kept)}
+            if draft is not None:
+                record["unsent"] = {"step": draft["step_id"], **json.loads(draft["raw"])}
+            stamp = now()
+            self.db.execute(
+                "INSERT INTO session_moves (session_id, from_version, to_version, at, actor, "
+                "to_check, kept) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, row["flow_version"], to_version, stamp, actor,
+                 json.dumps(to_check, ensure_ascii=False),
+                 json.dumps(record, ensure_ascii=False)))
+            self.db.execute(
+                "UPDATE sessions SET flow_version = ?, revision = ?, furthest = ?, "
+                "last_step = ?, updated_at = ? WHERE id = ?",
+                (to_version, revision, furthest, last_step, stamp, session_id))
+            self._audit(actor, "move-version", session_id,
+                        {"from": row["flow_version"], "to": to_version,
+                         "kept": sorted(kept), "to_check": len(to_check)})
+        return True
+
+    def pending_checks(self, session_id: int) -> dict | None:
+        """The newest move of this session the family has not confirmed since: from and to
+        version, when, and what to check again; None when there is none."""
+        row = self._one("SELECT from_version, to_version, at, to_check FROM session_moves "
+                        "WHERE session_id = ? AND checked_at IS NULL ORDER BY id DESC LIMIT 1",
+                        (session_id,))
+        if row is not None:
+            row["to_check"] = json.loads(row["to_check"])
+        return row
+
+    def moves(self, session_id: int) -> list[dict]:
+        rows = list(self.db.query("SELECT * FROM session_moves WHERE session_id = ? "
+                                  "ORDER BY id", (session_id,)))
+        for row in rows:
+            row["to_check"], row["kept"] = json.loads(row["to_check"]), json.loads(row["kept"])
+        return rows
+
+    # ------------------------------------------------------------ studio: figures
+
+    def count_errors(self, flow_id: str, version: int, step_id: str, field_ids: list[str],
+                     locale: str, device_kind: str | None) -> None:
+        """One more refused answer for each of these fields (the dashboard's "hardest
+        questions"): counts only, nothing of what was typed."""
+        with self.write():
+            for field_id in field_ids:
+                self.db.execute(
+                    "INSERT INTO field_errors (flow_id, version, step_id, field_id, locale, "
+                    "device_kind, count) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT "
+                    "(flow_id, version, field_id, locale, device_kind) "
+                    "DO UPDATE SET count = count + 1",
+                    (flow_id, version, step_id, field_id, locale, device_kind or "unknown"))
+
+    def version_figures(self, flow_id: str, version: int) -> dict:
+        """Counts for the dashboard of one version: sessions by status, language and device
+        kind, furthest step reached, time to complete (seconds, sorted) and refused answers.
+        Deleted and expired sessions count as started (their answers are gone; the counts
+        are not anyone's data)."""
+        where = "flow_id = ? AND flow_version = ?"
+        params = (flow_id, version)
+        by = list(self.db.query(
+            f"SELECT status, locale, COALESCE(device_kind, 'unknown') AS device, "
+            f"furthest, COUNT(*) AS n FROM sessions WHERE {where} "
+            f"GROUP BY status, locale, device, furthest", params))
+        durations = [r["d"] for r in self.db.query(
+            f"SELECT (julianday(completed_at) - julianday(created_at)) * 86400 AS d "
+            f"FROM sessions WHERE {where} AND status = 'completed' AND completed_at IS NOT NULL "
+            f"ORDER BY d", params)]
+        errors = list(self.db.query(
+            "SELECT step_id, field_id, locale, device_kind, count FROM field_errors "
+            "WHERE flow_id = ? AND version = ?", params))
+        return {"groups": by, "durations": durations, "errors": errors}
+
+    # ------------------------------------------------------------ studio: export
+
+    def completed_answers(self, flow_id: str, version: int) -> Iterator[tuple[dict, dict]]:
+        """(session, answers) of every completed session of a version, oldest first."""
+        for sess in self.db.query(
+                "SELECT id, locale, created_at, completed_at FROM sessions WHERE flow_id = ? "
+                "AND flow_version = ? AND status = 'completed' ORDER BY id",
+                (flow_id, version)):
+            yield sess, self.answers(sess["id"])

@@ -22,7 +22,7 @@ def test_migrations_are_idempotent_and_reported(db):
     assert health["ok"] and health["pending"] == []
     assert health["migrations"] == ["m001_base", "m002_drafts", "m003_sync",
                                     "m004_answer_device", "m005_helpers",
-                                    "m006_helper_phones"]
+                                    "m006_helper_phones", "m007_studio"]
 
 
 def test_publish_flow_keeps_exact_source(db, branching):
@@ -363,12 +363,18 @@ def test_migration_m004_adds_the_device_and_the_completion_time(tmp_path, branch
     s = store.Store(tmp_path / "old.sqlite3")
     with s.write():
         store.migrations.apply(s.db, stop_before="m004_answer_device")
-    s.publish_flow(branching)
-    done, active = new_session(s, "a"), new_session(s, "b")
+    # Rows as the code of that time wrote them (today's store writes later columns).
+    s.db.execute("INSERT INTO flow_versions (flow_id, version, source, published_at) "
+                 "VALUES ('branching', 1, ?, 'then')", (branching.source,))
+    done, active = (s.db.execute(
+        "INSERT INTO sessions (flow_id, flow_version, locale, resume_salt, resume_hash, "
+        "consent_version, consent_at, created_at, updated_at) VALUES ('branching', 1, 'en', "
+        "'s', ?, 'v1', 'then', 'then', 'then')", (code,)).lastrowid for code in "ab")
     s.db.execute("INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
                  "entered_at) VALUES (?, 'hukou', '\"other\"', 1, 'family', 'then')", (active,))
     s.db.execute("UPDATE sessions SET status = 'completed' WHERE id = ?", (done,))
-    assert s.migrate() == ["m004_answer_device", "m005_helpers", "m006_helper_phones"]
+    assert s.migrate() == ["m004_answer_device", "m005_helpers", "m006_helper_phones",
+                           "m007_studio"]
     assert "device" in {c.name for c in s.db["answers"].columns}
     assert s.db.execute("SELECT device FROM answers").fetchall() == [(None,)]
     assert s.session(done)["completed_at"] == s.session(done)["updated_at"]

@@ -142,6 +142,13 @@ class Flow:
                 return s
         return None
 
+    def place(self, step_id: str) -> int | None:
+        """A step's place in the flow's order (0 first), whether or not a family sees it."""
+        for i, s in enumerate(self.steps):
+            if s.id == step_id:
+                return i
+        return None
+
     def field(self, field_id: str) -> Field | None:
         for s in self.steps:
             for f in s.fields:

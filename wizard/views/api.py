@@ -189,7 +189,8 @@ def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str,
         return s.apply_change(sid, change_id, step_id, values, change.get("base_revision"),
                               claimed, extra, entered_by=entered_by, device=device,
                               move_last_step=sess.get("helper") is None
-                              or sess["helper"]["kind"] == "started")
+                              or sess["helper"]["kind"] == "started",
+                              reached=flow.place(step_id))
     except store.Conflict as conflict:
         # Nothing was saved or recorded (the transaction rolled back); recording the refusal
         # now is safe: if a copy of this change got in first, record_change returns its result.

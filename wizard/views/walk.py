@@ -100,6 +100,10 @@ def step(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey, st
             # "Confirm form resubmission". The typed values wait in the database, not in a
             # cookie: they may hold a child's name and ID number.
             get_store().keep_draft(sess["id"], step_id, form.typed())
+            # Which questions families find hard (the studio's dashboard): counts only.
+            get_store().count_errors(flow.id, flow.version, step_id,
+                                     [f.id for f in current.fields if f.id in form.errors],
+                                     sess["locale"], sess.get("device_kind"))
             return go(here())
         try:
             # The device is recorded with the answers: a later save of this same phone (its
@@ -107,7 +111,7 @@ def step(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey, st
             get_store().save_answers(
                 sess["id"], form.data, entered_by=w.entered_by,
                 seen_revision=security.whole_number(request.form.get("revision")),
-                device=w.device)
+                device=w.device, reached=flow.place(step_id))
         except store.Conflict as conflict:
             # Someone else (the family, or their helper) changed these answers while this
             # page was open: show their values and say so; pressing Continue again saves
