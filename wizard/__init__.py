@@ -108,7 +108,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     compress.init_app(app)
 
     from . import accounts
-    from .views import account, admin, api, assist, family, offline, system
+    from .views import (
+        account,
+        admin,
+        api,
+        assist,
+        family,
+        offline,
+        studio,
+        studio_editor,
+        studio_numbers,
+        studio_text,
+        system,
+    )
 
     i18n.init_app(app)
     accounts.init_app(app)
@@ -118,6 +130,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(assist.bp)
     app.register_blueprint(admin.bp)
+    for part in (studio, studio_editor, studio_text, studio_numbers):
+        app.register_blueprint(part.bp)
     # The sync API is replayed from a queue, perhaps days after its page was loaded: a CSRF
     # token would have expired. It is protected by SameSite cookies, the Origin and
     # Sec-Fetch-Site checks of _guard and a custom header (see views/api.py).

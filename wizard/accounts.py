@@ -19,7 +19,8 @@ from . import get_store, i18n, proxy, security
 
 ROLES = ("volunteer", "staff", "admin")
 # The blueprints of signed-in people: pages there are in the person's own language.
-PEOPLE_BLUEPRINTS = ("account", "assist", "admin")
+PEOPLE_BLUEPRINTS = ("account", "assist", "admin", "studio", "studio_editor", "studio_text",
+                     "studio_numbers")
 MIN_PASSWORD = 10
 # Checked against when the login is unknown, so that a wrong login takes as long as a wrong
 # password (the time would otherwise tell which logins exist).

@@ -6,33 +6,20 @@ CSRFProtect, so they do not check it again. Text fields are shown by the step pa
 from __future__ import annotations
 
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField
 from wtforms.validators import ValidationError
 
 from . import i18n, security
 from .flow.fieldtypes import N_
-from .forms import PageField
+from .forms import OptionalPageField, PageField, PageForm, PageTextarea
 
 LABEL_MAX = 40
 NOTE_MAX = 1000
 
 
-class _Form(FlaskForm):
-    class Meta:
-        csrf = False
-
-    def summary(self) -> list[dict]:
-        return [{"href": f"#{getattr(f, 'first_input', f.id)}", "text": f.errors[0]}
-                for f in self if f.errors]
-
-
-class _Optional(PageField):
-    required = False
-
-
-class _Textarea(PageField):
-    macro = "textarea"
+_Form = PageForm
+_Optional = OptionalPageField
+_Textarea = PageTextarea
 
 
 def _label_ok(form, field) -> None:

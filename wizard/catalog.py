@@ -12,7 +12,9 @@ import threading
 from .flow import loader
 from .flow.model import Flow
 
-_cache: dict[tuple[str, int], Flow] = {}
+# Keyed by the database too: a version number is unique within one database only (tests run
+# many apps with their own databases in one process).
+_cache: dict[tuple[str, str, int], Flow] = {}
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ def get(store, flow_id: str, version: int | None = None) -> Flow | None:
         version = store.latest_version(flow_id)
         if version is None:
             return None
-    key = (flow_id, version)
+    key = (str(store.path), flow_id, version)
     flow = _cache.get(key)
     if flow is None:
         found = store.flow_source(flow_id, version)

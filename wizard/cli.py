@@ -94,10 +94,13 @@ def flows_command() -> None:
 
 
 @click.command("purge")
+@click.option("--dry-run", is_flag=True,
+              help="say how many sessions would be erased, and erase nothing")
 @with_appcontext
-def purge_command() -> None:
-    """Erase the answers of sessions idle longer than SESSION_IDLE_DAYS, and remove the rows
-    that no longer serve a purpose (run it daily)."""
+def purge_command(dry_run: bool) -> None:
+    """Erase the answers of sessions idle longer than SESSION_IDLE_DAYS and of confirmed
+    sessions kept longer than their flow's retention period, and remove the rows that no
+    longer serve a purpose (run it daily)."""
     import datetime
 
     days = current_app.config["SESSION_IDLE_DAYS"]
@@ -105,11 +108,23 @@ def purge_command() -> None:
     before = now - datetime.timedelta(days=days)
     db = store.Store(current_app.config["DATABASE"])
     try:
-        removed = db.purge(before.isoformat(timespec="seconds"), now.timestamp())
+        if dry_run:
+            removed = db.purge_preview(before.isoformat(timespec="seconds"), now.timestamp())
+        else:
+            removed = db.purge(before.isoformat(timespec="seconds"), now.timestamp())
     finally:
         db.close()
+    if dry_run:
+        click.echo("dry run: nothing was erased")
+        click.echo(f"would erase the answers of {removed.pop('expired sessions')} session(s) "
+                   f"idle for more than {days} days")
+        click.echo(f"would erase the answers of {removed.pop('past retention')} confirmed "
+                   "session(s) kept longer than their flow's retention period")
+        return
     click.echo(f"erased the answers of {removed.pop('expired sessions')} session(s) idle for "
                f"more than {days} days")
+    click.echo(f"erased the answers of {removed.pop('past retention')} confirmed session(s) "
+               "kept longer than their flow's retention period")
     for what, count in removed.items():
         click.echo(f"removed {count} {what}")
 

@@ -13,7 +13,7 @@ from flask_babel import format_decimal, gettext
 from . import engine, i18n
 from .engine import Journey
 from .flow import fieldtypes
-from .flow.fieldtypes import Invalid
+from .flow.fieldtypes import N_, Invalid
 from .flow.model import Field, Flow
 
 
@@ -112,6 +112,36 @@ def review_groups(flow: Flow, j: Journey, answers: Mapping[str, Any],
         groups.append({"step": group.step, "rows": rows,
                        "title": i18n.flow_text(group.step.title, flow.default_language)})
     return groups
+
+
+_CHECK_WORDS = {
+    "changed": N_("This question changed: check your answer."),
+    "renamed_choice": N_("The choices changed: check your answer."),
+    "value_dropped": N_("Your earlier answer does not fit the new question: answer it again."),
+    "new_question": N_("A new question: please answer it."),
+}
+
+
+def checks_after_move(flow: Flow, j: Journey, pending: Mapping[str, Any] | None) -> dict | None:
+    """What a family moved to a newer version is asked to check again (Store.pending_checks),
+    as the review page lists it: each visible question with why; None when nothing to check.
+    A removed question is only counted: its answer is kept on record, nothing to do."""
+    if not pending:
+        return None
+    items, removed = [], 0
+    for check in pending["to_check"]:
+        if check["reason"] == "removed":
+            removed += 1
+            continue
+        step = flow.step(check["step"] or "")
+        if step is None or not j.is_visible(step.id):
+            continue
+        f = flow.field(check["field"]) if check.get("field") else None
+        items.append({"step": step.id,
+                      "label": i18n.flow_text((f.label if f else None) or step.title,
+                                              flow.default_language),
+                      "why": gettext(_CHECK_WORDS.get(check["reason"], _CHECK_WORDS["changed"]))})
+    return {"checks": items, "removed": removed, "when": i18n.format_moment(pending["at"])}
 
 
 def item(flow: Flow, choice, **extra) -> dict:

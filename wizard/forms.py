@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import weakref
 from typing import Any, Mapping
 
 import wtforms
@@ -337,18 +338,27 @@ class StepForm(wtforms.Form):
                    for f in self.visible())
 
 
-_classes: dict[tuple[str, int, str], type[StepForm]] = {}
+# Form classes per loaded flow (by the object, not by id and version: a studio draft previewed
+# as version 2 is not the version 2 published later), dropped when that flow object goes.
+_classes: dict[int, dict[str, type[StepForm]]] = {}
 _lock = threading.Lock()
 
 
 def _form_class(flow: Flow, step: Step) -> type[StepForm]:
-    """The form class of a step, made once per flow version (a version never changes)."""
-    key = (flow.id, flow.version, step.id)
-    cls = _classes.get(key)
+    """The form class of a step, made once per loaded flow (published ones stay loaded in
+    catalog.py; a draft's are made again for each request that loads it)."""
+    per_flow = _classes.get(id(flow))
+    if per_flow is None:
+        with _lock:
+            per_flow = _classes.get(id(flow))
+            if per_flow is None:
+                per_flow = _classes[id(flow)] = {}
+                weakref.finalize(flow, _classes.pop, id(flow), None)
+    cls = per_flow.get(step.id)
     if cls is None:
         fields = {f.id: FIELD_CLASSES[f.type](spec=f, flow=flow) for f in step.fields}
         with _lock:
-            cls = _classes.setdefault(key, type(f"StepForm_{step.id}", (StepForm,), fields))
+            cls = per_flow.setdefault(step.id, type(f"StepForm_{step.id}", (StepForm,), fields))
     return cls
 
 
@@ -426,6 +436,29 @@ class PageField(wtforms.StringField):
     @property
     def first_input(self) -> str:
         return self.id
+
+
+class OptionalPageField(PageField):
+    required = False
+
+
+class PageTextarea(PageField):
+    macro = "textarea"
+
+
+class PageForm(FlaskForm):
+    """An interface form (not a flow's step) shown through the step pages' macros. CSRF is
+    checked for every POST by CSRFProtect, so the form does not check it again."""
+
+    class Meta:
+        csrf = False
+
+    def summary(self) -> list[dict]:
+        return [{"href": f"#{getattr(f, 'first_input', f.id)}", "text": f.errors[0]}
+                for f in self if f.errors]
+
+    def has_errors(self) -> bool:
+        return any(f.errors for f in self)
 
 
 class PageDateField(PageField):

@@ -184,7 +184,7 @@ def format_moment(iso: str | None, zone: str = TIME_ZONE) -> str:
 def speaking(code: str):
     """Flow texts and interface words in another language for a moment: a helper's page
     showing the family's words beside their own."""
-    before = g.get("lang")
+    before = current()  # decided now, so that it is restored (not left undecided)
     g.lang = code
     try:
         with force_locale(code):

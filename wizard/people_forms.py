@@ -15,14 +15,13 @@ import re
 import secrets
 
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms.validators import ValidationError
 
 from . import i18n, security
 from .accounts import MIN_PASSWORD, ROLES
 from .flow.fieldtypes import N_
-from .forms import PageField
+from .forms import OptionalPageField, PageField, PageForm
 
 LOGIN_MAX = 40
 # Lower-case ASCII: what a phone keyboard types without surprises, and no two logins that
@@ -78,19 +77,8 @@ def _tidy(text: str | None) -> str:
 # ---------------------------------------------------------------- fields
 
 
-class _Form(FlaskForm):
-    class Meta:
-        csrf = False
-
-    def summary(self) -> list[dict]:
-        return [{"href": f"#{f.first_input}", "text": f.errors[0]} for f in self if f.errors]
-
-    def has_errors(self) -> bool:
-        return any(f.errors for f in self)
-
-
-class OptionalField(PageField):
-    required = False
+_Form = PageForm
+OptionalField = OptionalPageField
 
 
 class PasswordField(PageField):

@@ -808,6 +808,7 @@ class Store:
             self.db.execute("UPDATE sessions SET status = 'completed', updated_at = ?, "
                             "completed_at = ? WHERE id = ? AND status IN ('active', 'completed')",
                             (stamp, stamp, session_id))
+            self._checked_after_move(session_id, stamp)
             result = {"status": "completed"}
             self._record(session_id, change_id, "", result, claimed_at)
         return result
@@ -820,6 +821,8 @@ class Store:
                 "UPDATE sessions SET status = ?, updated_at = ?, completed_at = CASE "
                 "WHEN ? = 'completed' THEN ? ELSE completed_at END WHERE id = ?",
                 (status, stamp, status, stamp, session_id))
+            if status == "completed":
+                self._checked_after_move(session_id, stamp)
 
     def delete_session(self, session_id: int, actor: str = "family") -> None:
         """Erase a family's answers (PIPL deletion on request); the session row stays as a
@@ -1323,6 +1326,11 @@ class Store:
                          "kept": sorted(kept), "to_check": len(to_check)})
         return True
 
+    def _checked_after_move(self, session_id: int, stamp: str) -> None:
+        # The family confirmed their answers after a move: they have seen what to check.
+        self.db.execute("UPDATE session_moves SET checked_at = ? WHERE session_id = ? "
+                        "AND checked_at IS NULL", (stamp, session_id))
+
     def pending_checks(self, session_id: int) -> dict | None:
         """The newest move of this session the family has not confirmed since: from and to
         version, when, and what to check again; None when there is none."""
@@ -1374,6 +1382,15 @@ class Store:
             "SELECT step_id, field_id, locale, device_kind, count FROM field_errors "
             "WHERE flow_id = ? AND version = ?", params))
         return {"groups": by, "durations": durations, "errors": errors}
+
+    def completion_times(self, flow_id: str, version: int) -> list[dict]:
+        """Time to complete (seconds) of each completed session of a version, with its
+        language and device kind: the dashboard's median for one language or device."""
+        return list(self.db.query(
+            "SELECT locale, COALESCE(device_kind, 'unknown') AS device, "
+            "(julianday(completed_at) - julianday(created_at)) * 86400 AS seconds "
+            "FROM sessions WHERE flow_id = ? AND flow_version = ? AND status = 'completed' "
+            "AND completed_at IS NOT NULL ORDER BY seconds", (flow_id, version)))
 
     # ------------------------------------------------------------ studio: export
 

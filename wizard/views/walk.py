@@ -216,6 +216,7 @@ def review(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey):
     return render_template(
         "family/review.html", flow=flow, walk=w,
         groups=display.review_groups(flow, j, answers, get_store().provenance(sess["id"])),
+        moved=display.checks_after_move(flow, j, get_store().pending_checks(sess["id"])),
         back_url=w.step_url(last.id) if last else w.url("start"),
         problems=issues, show_problems=posted), \
         (403 if posted and not w.may_confirm else 422 if posted else 200)

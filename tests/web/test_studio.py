@@ -1,0 +1,292 @@
+"""The studio's flows, drafts, files and publishing (views/studio.py), on the real app and a
+real SQLite file: who may use it, the YAML editor and its clash check, uploads, preview, and
+publishing a version that moves open sessions forward by a mapping."""
+
+import io
+import json
+import re
+
+import pytest
+from family_helpers import BR, ROOT, begin
+from people_helpers import make_user, sign_in
+
+BRANCHING = (ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8")
+
+
+@pytest.fixture
+def staff(app):
+    make_user(app, "lee", role="staff", name="Lee Min", org="Street office")
+    client = app.test_client()
+    assert sign_in(client, "lee").status_code == 303
+    return client
+
+
+def revision(page: bytes) -> str:
+    return re.search(rb'name="revision"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="revision"',
+                     page).group(1).decode()
+
+
+def version_2(source: str) -> str:
+    """branching v1 changed: `mobile` renamed `phone_number` (same label), the points step
+    removed, the permit question reworded."""
+    start, end = source.index("  - id: permit-points"), source.index("  - id: contact")
+    source = source[:start] + source[end:]
+    source = source.replace("- id: mobile", "- id: phone_number")
+    return source.replace("您有上海市居住证吗？", "您现在有上海市居住证吗？").replace(
+        "Do you have a Shanghai residence permit?", "Do you have a Shanghai residence permit now?")
+
+
+# ---------------------------------------------------------------- who may use it
+
+
+def test_only_staff_and_admins_use_the_studio(app):
+    anonymous = app.test_client()
+    assert anonymous.get("/studio/").status_code == 302
+    make_user(app, "vol", role="volunteer")
+    volunteer = app.test_client()
+    sign_in(volunteer, "vol")
+    for url in ("/studio/", "/studio/branching/", "/studio/branching/draft/yaml"):
+        assert volunteer.get(url).status_code == 403, url
+    assert volunteer.post("/studio/", data={"flow_id": "x-y", "title": "t",
+                                            "language": "en"}).status_code == 403
+
+
+def test_studio_pages_are_never_cached(staff):
+    assert staff.get("/studio/").headers["Cache-Control"] == "no-store"
+
+
+# ---------------------------------------------------------------- a new flow and its YAML
+
+
+def test_a_new_flow_starts_as_a_draft_that_loads(staff, db):
+    response = staff.post("/studio/", data={"flow_id": "my-flow", "title": "My walkthrough",
+                                            "language": "en"})
+    assert response.status_code == 303
+    draft = db.draft("my-flow")
+    assert draft["revision"] == 1 and draft["updated_by"].startswith("user:")
+    page = staff.get("/studio/my-flow/").data.decode()
+    assert "No problems" in page
+    # The same id again is refused next to the field.
+    again = staff.post("/studio/", data={"flow_id": "my-flow", "title": "x", "language": "en"})
+    assert again.status_code == 422 and b"exists already" in again.data
+
+
+def test_a_bad_flow_id_is_refused_with_a_message(staff, db):
+    response = staff.post("/studio/", data={"flow_id": "Bad Id!", "title": "",
+                                            "language": "en"})
+    assert response.status_code == 422
+    assert b"lower-case letters" in response.data and b"Enter a title" in response.data
+    assert db.studio_flows() == [r for r in db.studio_flows() if r["id"] != "bad id!"]
+
+
+def test_yaml_editor_shows_problems_with_key_paths_and_keeps_the_text(staff, db):
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/yaml").data
+    broken = BRANCHING.replace("type: choice", "type: choise").replace("version: 1",
+                                                                       "version: 2")
+    saved = staff.post("/studio/branching/draft/yaml",
+                       data={"source": broken, "revision": revision(page)})
+    assert saved.status_code == 303  # a draft may hold problems while it is worked on
+    page = staff.get("/studio/branching/draft/yaml").data.decode()
+    assert "steps[1].fields[0].type" in page and "choise" in page
+    # ...but it cannot be published.
+    publish = staff.get("/studio/branching/draft/publish")
+    assert b"Publish version" not in publish.data
+    refused = staff.post("/studio/branching/draft/publish",
+                         data={"revision": db.draft("branching")["revision"], "move": "leave"})
+    assert refused.status_code == 422 and db.latest_version("branching") == 1
+
+
+def test_two_staff_editing_one_draft_do_not_overwrite_each_other(app, staff, db):
+    make_user(app, "kim", role="admin", name="Kim")
+    other = app.test_client()
+    sign_in(other, "kim")
+    staff.post("/studio/branching/draft/start")
+    mine = revision(staff.get("/studio/branching/draft/yaml").data)
+    theirs = revision(other.get("/studio/branching/draft/yaml").data)
+    assert other.post("/studio/branching/draft/yaml", data={
+        "source": BRANCHING.replace("For tests", "Theirs"), "revision": theirs}).status_code == 303
+    clash = staff.post("/studio/branching/draft/yaml", data={
+        "source": BRANCHING.replace("For tests", "Mine"), "revision": mine})
+    assert clash.status_code == 409
+    assert b"someone else changed the draft" in clash.data
+    assert b"Mine" in clash.data  # what was typed is still on the page
+    assert "Theirs" in db.draft("branching")["source"]
+
+
+def test_check_as_you_type_answers_with_the_loaders_problems(staff):
+    reply = staff.post("/studio/check", data={"flow_id": "branching",
+                                              "source": "id: branching\nsteps: 3\n"})
+    problems = reply.get_json()["problems"]
+    assert problems and all({"path", "message", "severity"} <= set(p) for p in problems)
+    assert staff.post("/studio/check", data={"flow_id": "../x", "source": ""}).status_code == 400
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_download_and_upload_a_flow_file(staff, db):
+    text = staff.get("/studio/branching/v/1.yaml")
+    assert text.status_code == 200 and text.data.decode() == BRANCHING
+    assert "attachment" in text.headers["Content-Disposition"]
+    changed = BRANCHING.replace("version: 1", "version: 2").replace("For tests", "Uploaded")
+    response = staff.post("/studio/branching/upload", data={
+        "file": (io.BytesIO(changed.encode()), "branching.yaml")},
+        content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert db.draft("branching")["source"] == changed
+    assert staff.get("/studio/branching/draft.yaml").data.decode() == changed
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"id: branching\nsteps: [", b"branching (draft)"),
+    (b"\xff\xfe not utf-8", b"not UTF-8"),
+    (BRANCHING.replace("id: branching", "id: another").encode(), b"must stay"),
+])
+def test_a_bad_upload_says_what_is_wrong_and_changes_nothing(staff, db, content, message):
+    staff.post("/studio/branching/draft/start")
+    before = db.draft("branching")
+    response = staff.post("/studio/branching/upload", data={
+        "file": (io.BytesIO(content), "flow.yaml")}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert message in response.data and b"nothing changed" in response.data
+    assert db.draft("branching") == before
+
+
+# ---------------------------------------------------------------- preview
+
+
+def test_preview_walks_the_branches_with_sample_answers(staff, db):
+    staff.post("/studio/branching/draft/start")
+    first = staff.get("/studio/branching/draft/preview/?in=en")
+    assert first.status_code == 200 and b"Date of birth" in first.data
+    assert b'lang="en"' in first.data
+    zh = staff.get("/studio/branching/draft/preview/hukou?in=zh_Hans").data.decode()
+    assert "户籍所在地" in zh
+    # A sample answer chooses the branch: "other" shows the permit step next.
+    went = staff.post("/studio/branching/draft/preview/hukou?in=en", data={"hukou": "other"})
+    assert went.status_code == 303 and "/preview/permit" in went.headers["Location"]
+    went = staff.post("/studio/branching/draft/preview/hukou?in=en",
+                      data={"hukou": "shanghai"})
+    assert "/preview/contact" in went.headers["Location"]
+    # A wrong sample answer gets the family's error message, in the language previewed.
+    wrong = staff.post("/studio/branching/draft/preview/contact?in=en",
+                       data={"mobile": "12"})
+    assert wrong.status_code == 422 and b"error-summary" in wrong.data
+    # Nothing of this reached a family's data.
+    assert db.db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- publishing and moving
+
+
+def _family(app, steps):
+    client = app.test_client()
+    begin(client)
+    for step, data in steps:
+        assert client.post(f"{BR}/{step}", data=data).status_code == 303, step
+    return client
+
+
+BIRTH = ("birth", {"child_dob-day": "1", "child_dob-month": "1", "child_dob-year": "2023"})
+
+
+def test_publishing_version_2_moves_open_sessions_by_the_mapping(app, staff, db):
+    far = _family(app, [BIRTH, ("hukou", {"hukou": "other"}), ("permit", {"has_permit": "yes"}),
+                        ("permit-points", {"points": "7"}),
+                        ("contact", {"mobile": "13800138000"})])
+    near = _family(app, [BIRTH, ("hukou", {"hukou": "shanghai"})])
+    done = _family(app, [BIRTH, ("hukou", {"hukou": "shanghai"}),
+                         ("contact", {"mobile": "13900139000"}), ("documents", {}),
+                         ("apply", {})])
+    assert done.post(f"{BR}/review").status_code == 303
+    gone = _family(app, [BIRTH])
+    assert gone.post(f"{BR}/delete", data={"confirm": "yes"}).status_code in (200, 303)
+    ids = [r["id"] for r in db.db.query("SELECT id FROM sessions ORDER BY id")]
+    far_id, near_id, done_id, gone_id = ids
+    _family(app, [BIRTH])
+    expired_id = max(r["id"] for r in db.db.query("SELECT id FROM sessions"))
+    db.db.execute("UPDATE sessions SET updated_at = '2000-01-01T00:00:00+00:00' WHERE id = ?",
+                  (expired_id,))
+    db.expire_idle("2001-01-01T00:00:00+00:00")
+    states = {r["id"]: r["status"] for r in db.db.query("SELECT id, status FROM sessions")}
+    assert states == {far_id: "active", near_id: "active", done_id: "completed",
+                      gone_id: "deleted", expired_id: "expired"}
+
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/yaml").data
+    staff.post("/studio/branching/draft/yaml",
+               data={"source": version_2(db.draft("branching")["source"]),
+                     "revision": revision(page)})
+    publish = staff.get("/studio/branching/draft/publish").data.decode()
+    # The changes read as sentences; the mapping is asked for the fields that went.
+    assert "“mobile” renamed to “phone_number”" in publish
+    assert "“points” removed" in publish or "“permit-points” removed" in publish
+    assert "2 families are part-way through version 1" in publish
+    assert 'name="map_mobile" value="phone_number" checked' in publish or \
+        re.search(r'value="phone_number"\s+checked', publish) or "checked" in publish
+    response = staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(publish.encode()), "move": "move",
+        "map_mobile": "phone_number", "map_points": ""})
+    assert response.status_code == 303, response.data
+    assert db.latest_version("branching") == 2 and db.draft("branching") is None
+
+    version = {r["id"]: r["flow_version"] for r in db.db.query(
+        "SELECT id, flow_version FROM sessions")}
+    assert version == {far_id: 2, near_id: 2, done_id: 1, gone_id: 1, expired_id: 1}
+    # The renamed answer moved with who entered it; the removed one is kept on record.
+    far_answers = db.answers(far_id)
+    assert far_answers["phone_number"] == "13800138000" and "mobile" not in far_answers
+    assert "points" not in far_answers
+    [move] = db.moves(far_id)
+    assert move["kept"]["answers"] == {"points": 7}
+    assert (move["from_version"], move["to_version"]) == (1, 2)
+    assert db.answers(done_id)["mobile"] == "13900139000"  # a confirmed family stays
+    assert db.moves(done_id) == [] and db.moves(gone_id) == []
+    audit = [e for e in db.audit_entries(far_id) if e["action"] == "move-version"]
+    assert audit and audit[0]["detail"]["kept"] == ["points"]
+
+    # The family moved forward sees what to check on their review page...
+    review = far.get(f"{BR}/review").data.decode()
+    assert "This walkthrough was updated" in review
+    assert "Do you have a Shanghai residence permit now?" in review
+    assert "This question changed" in review
+    assert "1 question you answered is no longer asked" in review
+    # ...their answers still open every page, and confirming clears the list.
+    assert far.get(f"{BR}/contact").status_code == 200
+    assert far.post(f"{BR}/review").status_code == 303
+    assert db.moves(far_id)[0]["checked_at"] is not None
+    assert "This walkthrough was updated" not in far.get(f"{BR}/review").data.decode()
+    # The family who had not reached the changed question has nothing to check.
+    near_review = near.get(f"{BR}/review").data.decode()
+    assert "Nothing you answered needs checking again" in near_review \
+        or "This question changed" not in near_review
+    # The version's changes are kept with it, in sentences on the flow page.
+    flow_page = staff.get("/studio/branching/").data.decode()
+    assert "Version 2" in flow_page and "renamed to" in flow_page
+    stored = json.loads(db.versions("branching")[0]["changes"])
+    assert any(c["code"] == "field_renamed" for c in stored)
+
+
+def test_publishing_and_leaving_sessions_where_they_are(app, staff, db):
+    family = _family(app, [BIRTH, ("hukou", {"hukou": "shanghai"})])
+    staff.post("/studio/branching/draft/start")
+    draft = db.draft("branching")
+    db.save_draft("branching", draft["source"].replace("For tests", "v2"), draft["revision"],
+                  "user:1")
+    publish = staff.get("/studio/branching/draft/publish").data
+    assert staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(publish), "move": "leave"}).status_code == 303
+    assert db.latest_version("branching") == 2
+    assert db.db.execute("SELECT flow_version FROM sessions").fetchone()[0] == 1
+    assert family.get(f"{BR}/contact").status_code == 200  # still on version 1
+
+
+def test_a_published_draft_cannot_be_published_twice(app, staff, db):
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/publish").data
+    assert staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(page), "move": "leave"}).status_code == 303
+    again = staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(page), "move": "leave"})
+    assert again.status_code == 404 and db.latest_version("branching") == 2

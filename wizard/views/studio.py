@@ -1,0 +1,299 @@
+"""Staff's studio: the flows and their versions, a flow's draft as YAML, files in and out,
+preview and publishing (with moving open sessions forward).
+
+The form editor (studio_editor.py), the translations table (studio_text.py) and the
+dashboard and exports (studio_numbers.py) are blueprints of their own under /studio too;
+all of them open and save a draft through drafting.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
+
+from .. import catalog, drafting, engine, forms, get_store, i18n, publishing, store, studio_forms
+from ..drafting import studio_only
+from ..flow import editing
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+
+FLOW_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
+# A flow file is at most the loader's limit; an upload past it is refused before reading.
+UPLOAD_MAX = 512 * 1024
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Drafts and figures are staff's work, never kept by a shared phone's cache.
+    return _no_store(response)
+
+
+def _flow_exists(flow_id: str) -> None:
+    if not FLOW_ID.fullmatch(flow_id) or not any(
+            row["id"] == flow_id for row in get_store().studio_flows()):
+        abort(404)
+
+
+# ---------------------------------------------------------------- flows
+
+
+@bp.route("/", methods=["GET", "POST"])
+@studio_only
+def flows():
+    form = studio_forms.NewFlowForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        source = editing.starter(form.flow_id.data, form.title.data, form.language.data)
+        try:
+            drafting.save(form.flow_id.data, source, None)
+        except store.DraftClash:
+            form.flow_id.errors.append(gettext("A flow with this id exists already"))
+        else:
+            return redirect(url_for("studio_editor.outline", flow_id=form.flow_id.data), 303)
+    rows = get_store().studio_flows()
+    return render_template("studio/flows.html", flows=rows, form=form,
+                           summary=form.summary()), 422 if form.has_errors() else 200
+
+
+@bp.get("/<flow_id>/")
+@studio_only
+def flow(flow_id: str):
+    _flow_exists(flow_id)
+    return _flow_page(flow_id, studio_forms.UploadForm())
+
+
+def _flow_page(flow_id: str, upload, problems: list[str] | None = None):
+    s = get_store()
+    draft = drafting.get(flow_id)
+    versions = [{**v, "when": i18n.format_moment(v["published_at"]),
+                 "said": publishing.sentences(json.loads(v["changes"] or "[]"))}
+                for v in s.versions(flow_id)]
+    return render_template(
+        "studio/flow.html", flow_id=flow_id, versions=versions, draft=draft,
+        draft_when=i18n.format_moment(draft.updated_at) if draft else None,
+        settings=s.flow_settings(flow_id), upload=upload, upload_problems=problems), \
+        422 if problems else 200
+
+
+@bp.post("/<flow_id>/draft/start")
+@studio_only
+def start_draft(flow_id: str):
+    _flow_exists(flow_id)
+    try:
+        drafting.start_from_published(flow_id)
+    except store.DraftClash:
+        pass  # someone started one meanwhile: open theirs
+    return redirect(url_for("studio_editor.outline", flow_id=flow_id), 303)
+
+
+@bp.post("/<flow_id>/draft/discard")
+@studio_only
+def discard(flow_id: str):
+    draft = drafting.get_or_404(flow_id)
+    seen = studio_forms.revision_of(request.form)
+    if seen is None or not get_store().drop_draft(flow_id, seen):
+        flash(gettext("The draft was changed by someone else since you opened it: it was "
+                      "not thrown away. Look at it again first."))
+        return redirect(url_for("studio.flow", flow_id=flow_id), 303)
+    get_store().audit(drafting.actor(), "draft-discarded", None,
+                      {"flow": flow_id, "revision": draft.revision})
+    return redirect(url_for("studio.flow", flow_id=flow_id), 303)
+
+
+# ---------------------------------------------------------------- the YAML editor
+
+
+@bp.route("/<flow_id>/draft/yaml", methods=["GET", "POST"])
+@studio_only
+def yaml_editor(flow_id: str):
+    draft = drafting.get_or_404(flow_id)
+    form = studio_forms.YamlForm(request.form if request.method == "POST" else None,
+                                 source=draft.source, revision=draft.revision)
+    clash = None
+    checked = draft.checked
+    if request.method == "POST" and form.validate():
+        text = form.source.data
+        checked = drafting.check(text, flow_id)
+        try:
+            drafting.save(flow_id, text, form.revision.data)
+        except store.DraftClash as exc:
+            # Kept on the page, not saved: they compare with the newer draft and choose.
+            clash = exc.current
+        else:
+            return redirect(url_for("studio.yaml_editor", flow_id=flow_id, saved=1), 303)
+    return render_template(
+        "studio/yaml.html", flow_id=flow_id, draft=draft, form=form, checked=checked,
+        clash=clash, saved=request.args.get("saved") == "1",
+        summary=form.summary()), 409 if clash else 422 if form.has_errors() else 200
+
+
+@bp.post("/check")
+@studio_only
+def check():
+    """The YAML editor's check as you type (static/js/studio.js): the same loader's problems
+    for a text that is not saved. JSON: {"problems": [{path, line, message, severity}]}."""
+    text = request.form.get("source", "")
+    flow_id = request.form.get("flow_id", "")
+    if not FLOW_ID.fullmatch(flow_id):
+        abort(400)
+    result = drafting.check(text, flow_id)
+    return jsonify(problems=[{"path": p.path, "line": p.line, "message": p.message,
+                              "severity": p.severity} for p in result.problems])
+
+
+# ---------------------------------------------------------------- files in and out
+
+
+def _download(text: str, name: str) -> Response:
+    return Response(text, mimetype="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<flow_id>/draft.yaml")
+@studio_only
+def download_draft(flow_id: str):
+    draft = drafting.get_or_404(flow_id)
+    return _download(draft.source, f"{flow_id}.yaml")
+
+
+@bp.get("/<flow_id>/v/<id:version>.yaml")
+@studio_only
+def download_version(flow_id: str, version: int):
+    found = get_store().flow_source(flow_id, version)
+    if found is None:
+        abort(404)
+    return _download(found[1], f"{flow_id}-v{version}.yaml")
+
+
+@bp.post("/<flow_id>/upload")
+@studio_only
+def upload(flow_id: str):
+    """A flow file replaces the draft (or starts one), only when it loads without errors:
+    an upload that does not changes nothing and says what is wrong."""
+    _flow_exists(flow_id)
+    form = studio_forms.UploadForm()
+    problems, text = [], None
+    if not form.validate_on_submit():
+        problems = [gettext("Choose a flow file (.yaml) to upload")]
+    else:
+        raw = form.file.data.read(UPLOAD_MAX + 1)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            problems = [gettext("The file is not UTF-8 text: save it as UTF-8 and try again")]
+        if len(raw) > UPLOAD_MAX:
+            problems = [gettext("The file is too big for a flow")]
+        elif text is not None:
+            result = drafting.check(text, flow_id)
+            problems = [str(p) for p in result.errors]
+    if not problems:
+        draft = drafting.get(flow_id)
+        try:
+            drafting.save(flow_id, text, draft.revision if draft else None)
+        except store.DraftClash:
+            problems = [gettext("The draft was changed by someone else meanwhile: nothing "
+                                "was changed. Upload again.")]
+    if problems:
+        return _flow_page(flow_id, form, problems)
+    flash(gettext("The file is now the draft."))
+    return redirect(url_for("studio.flow", flow_id=flow_id), 303)
+
+
+# ---------------------------------------------------------------- preview
+
+
+@bp.route("/<flow_id>/draft/preview/", methods=["GET", "POST"])
+@bp.route("/<flow_id>/draft/preview/<step_id>", methods=["GET", "POST"])
+@studio_only
+def preview(flow_id: str, step_id: str | None = None):
+    """A step of the draft as a family sees it, in any of its languages (`in=`: `lang=`
+    would change the staff member's own language), with sample answers kept in their cookie
+    session: "Continue" follows the branches those answers choose."""
+    draft = drafting.get_or_404(flow_id)
+    flow = draft.checked.flow
+    if flow is None:
+        return render_template("studio/preview.html", flow_id=flow_id, flow=None,
+                               checked=draft.checked), 422
+    lang = request.args.get("in")
+    if lang not in i18n.LANGUAGES:
+        lang = flow.default_language
+    if request.method == "POST" and request.form.get("reset"):
+        publishing.set_samples(flow_id, {})
+        return redirect(url_for("studio.preview", flow_id=flow_id, **{"in": lang}), 303)
+    samples = publishing.samples(flow_id)
+    j = engine.journey(flow, samples)
+    current = flow.step(step_id) if step_id else (j.steps[0] if j.steps else None)
+    if current is None:
+        abort(404)
+    with i18n.speaking(lang):
+        form = forms.step_form(flow, j, current, samples,
+                               formdata=request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate():
+            samples = {**samples, **form.data}
+            publishing.set_samples(flow_id, samples)
+            following = engine.next_step(engine.journey(flow, samples), current.id)
+            return redirect(url_for("studio.preview", flow_id=flow_id, **{"in": lang},
+                                    step_id=following.id if following else None,
+                                    **({} if following else {"end": 1})), 303)
+        number, total = engine.progress(j, current.id) if j.is_visible(current.id) else (0, 0)
+        phone = render_template(
+            "studio/preview_step.html", flow=flow, step=current, fields=form.visible(),
+            summary=form.summary(), number=number, total=total, flow_id=flow_id, lang=lang)
+        name, tag, direction = i18n.LANGUAGES[lang]
+    return render_template(
+        "studio/preview.html", flow=flow, flow_id=flow_id, step=current, phone=phone,
+        phone_tag=tag, phone_dir=direction, visible=j.is_visible(current.id),
+        journey=j, lang=lang, samples=samples, end=request.args.get("end") == "1",
+        checked=draft.checked), 422 if form.errors else 200
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@bp.route("/<flow_id>/draft/publish", methods=["GET", "POST"])
+@studio_only
+def publish(flow_id: str):
+    draft = drafting.get_or_404(flow_id)
+    checked = draft.checked
+    s = get_store()
+    latest = s.latest_version(flow_id)
+    old = catalog.get(s, flow_id, latest) if latest else None
+    plan = publishing.Plan(old, checked.flow) if checked.flow is not None else None
+    open_count = len(s.open_sessions(flow_id, latest)) if latest else 0
+    form = studio_forms.publish_form(plan, request.form if request.method == "POST" else None,
+                                     revision=draft.revision, ask_mapping=open_count > 0)
+    clash = None
+    if request.method == "POST" and plan is not None and not checked.errors and form.validate():
+        try:
+            version, moved = publishing.publish(draft, plan, form.mapping(),
+                                                form.move.data == "move")
+        except store.DraftClash as exc:
+            clash = exc.current
+        else:
+            flash(gettext("Published version %(version)d.", version=version)
+                  + (" " + gettext("%(count)d open session(s) moved to it.", count=moved)
+                     if moved else ""))
+            return redirect(url_for("studio.flow", flow_id=flow_id), 303)
+    return render_template(
+        "studio/publish.html", flow_id=flow_id, draft=draft, checked=checked, plan=plan,
+        form=form, clash=clash, latest=latest, open_count=open_count,
+        changes_text=publishing.sentences,
+        summary=form.summary()), 409 if clash else (
+            422 if request.method == "POST" else 200)
