@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app
+from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user
 
 from . import accounts, get_store, store
@@ -22,6 +22,38 @@ from .flow.loader import LoadResult, Problem
 # Staff write and publish flows; admins too. Exports of families' answers are admins' only.
 studio_only = accounts.needs_role("staff", "admin")
 admin_only = accounts.needs_role("admin")
+
+# The app's body limits are sized for a family's step (64 KiB, 200 parts, 32 KiB a field).
+# A whole flow is more: the kindergarten flow is 120 KB of YAML, its translations table has
+# hundreds of texts, and a form-encoded Chinese text is three times its size. Signed-in staff
+# get these limits on studio pages; nobody else does.
+STUDIO_BODY_MAX = 4 * 1024 * 1024
+STUDIO_FIELD_MAX = 3 * 1024 * 1024
+STUDIO_PARTS_MAX = 10_000
+
+
+def blueprint(name: str) -> Blueprint:
+    """A studio blueprint (/studio/...): its pages are never cached, and signed-in staff may
+    send a whole flow."""
+    bp = Blueprint(name, __name__, url_prefix="/studio")
+
+    @bp.url_value_preprocessor
+    def _room_for_a_flow(_endpoint, _values) -> None:
+        # URL value preprocessors run before the app's before_request hooks, one of which
+        # refuses a body over request.max_content_length: the last moment to raise it.
+        if request.method == "POST" and current_user.is_authenticated and \
+                current_user.role in ("staff", "admin"):
+            request.max_content_length = STUDIO_BODY_MAX
+            request.max_form_memory_size = STUDIO_FIELD_MAX
+            request.max_form_parts = STUDIO_PARTS_MAX
+
+    @bp.after_request
+    def _private(response: Response) -> Response:
+        # Drafts, figures and exports are staff's work: never kept by a shared phone's cache.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return bp
 
 
 @dataclass

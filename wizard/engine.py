@@ -153,19 +153,25 @@ def progress(j: Journey, step_id: str) -> tuple[int, int]:
     belongs to a step before this one (this page's own answers are still being given), so
     nothing the family does from here on can change it. So n grows by one a page, m never
     grows as the family goes forward (it can only shrink as answers rule pages out), and on
-    the last page n equals m."""
+    the last page n equals m. A step reading only answers of steps that can no longer be
+    shown is settled as well."""
     i = j.index(step_id)
     if i is None:
         return 0, len(j.steps)
     order = {s.id: k for k, s in enumerate(j.flow.steps)}
     here = order[step_id]
     owner = {f.id: order[s.id] for s in j.flow.steps for f in s.fields}
+    # Later steps that can no longer be shown: an answer only they ask is settled too (it
+    # will never be given), so a step reading it is settled like one reading earlier answers.
+    gone: set[int] = set()
     later = 0
-    for step in j.flow.steps[here + 1:]:
+    for k, step in enumerate(j.flow.steps[here + 1:], start=here + 1):
         names = conditions.variables(step.show_if) if step.show_if is not None else set()
-        settled = all(owner.get(name, -1) < here for name in names)
+        settled = all(owner.get(name, -1) < here or owner.get(name) in gone for name in names)
         if not settled or j.is_visible(step.id):
             later += 1
+        else:
+            gone.add(k)
     return i + 1, i + 1 + later
 
 

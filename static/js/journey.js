@@ -75,12 +75,16 @@
   // belongs to a step before this one, so m never grows as the family goes forward.
   function progress(j, id) {
     var i = index(j, id), all = j.rules.steps, here = position(j, id), owner = {}, later = 0, k;
+    var gone = {}; // later steps that can no longer be shown (as engine.progress)
     if (i < 0) return [0, j.steps.length];
     all.forEach(function (s, n) { (s.fields || []).forEach(function (f) { owner[f.id] = n; }); });
     for (k = here + 1; k < all.length; k++) {
-      if (!(all[k].reads || []).every(function (name) {
-        return (has.call(owner, name) ? owner[name] : -1) < here;
-      }) || isVisible(j, all[k].id)) later++;
+      var settled = (all[k].reads || []).every(function (name) {
+        var at = has.call(owner, name) ? owner[name] : -1;
+        return at < here || gone[at] === true;
+      });
+      if (!settled || isVisible(j, all[k].id)) later++;
+      else gone[k] = true;
     }
     return [i + 1, i + 1 + later];
   }

@@ -37,6 +37,7 @@ JS = ROOT / "static" / "js"
 NODE = shutil.which("node")
 TODAY = datetime.date(2027, 3, 1)  # as tests/conftest.py
 FLOWS = {"kindergarten": ROOT / "flows" / "kindergarten-shanghai.yaml",
+         "primary": ROOT / "flows" / "primary-shanghai.yaml",
          "branching": ROOT / "tests" / "flows" / "branching.yaml",
          "every_type": ROOT / "tests" / "flows" / "every_type.yaml"}
 LANGS = ("zh_Hans", "zh_Hant", "en", "ug")

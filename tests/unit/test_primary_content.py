@@ -473,11 +473,6 @@ def test_progress_goes_up_by_one_and_its_total_never_grows():
     assert not failures, "\n".join(failures[:5])
 
 
-@pytest.mark.xfail(strict=True, reason="engine.progress counts a later step whose condition "
-                   "reads an answer of a step that is itself hidden (hukou, housing...) as "
-                   "'could still come': the too-young path ends on 'step 3 of 12'. Passes once "
-                   "the engine settles answers of hidden steps (or the language gets a stop "
-                   "step).")
 def test_progress_reaches_its_total_on_the_too_young_page():
     _flow, paths = walked()
     failures = _progress_failures([p for p in paths if p[-1][0] == "check-age-young"])

@@ -2,6 +2,7 @@
 real SQLite file: who may use it, the YAML editor and its clash check, uploads, preview, and
 publishing a version that moves open sessions forward by a mapping."""
 
+import html
 import io
 import json
 import re
@@ -290,3 +291,43 @@ def test_a_published_draft_cannot_be_published_twice(app, staff, db):
     again = staff.post("/studio/branching/draft/publish", data={
         "revision": revision(page), "move": "leave"})
     assert again.status_code == 404 and db.latest_version("branching") == 2
+
+
+# ---------------------------------------------------------------- a whole flow is bigger than a step
+
+
+KG_SOURCE = (ROOT / "flows" / "kindergarten-shanghai.yaml").read_text("utf-8")
+
+
+def test_staff_can_send_a_whole_big_flow_and_nobody_else_can(app, staff, db):
+    assert len(KG_SOURCE.encode()) > 64 * 1024  # more than any family's page may send
+    staff.post("/studio/kindergarten-shanghai/draft/start")
+    page = staff.get("/studio/kindergarten-shanghai/draft/yaml").data
+    bigger = KG_SOURCE.replace("version: 3", "version: 4")
+    assert staff.post("/studio/kindergarten-shanghai/draft/yaml", data={
+        "source": bigger, "revision": revision(page)}).status_code == 303
+    assert db.draft("kindergarten-shanghai")["source"] == bigger
+    uploaded = staff.post("/studio/kindergarten-shanghai/upload", data={
+        "file": (io.BytesIO(bigger.replace("Kindergarten registration in",
+                                           "Kindergarten entry in").encode()), "kg.yaml")},
+        content_type="multipart/form-data")
+    assert uploaded.status_code == 303
+    # The whole translations table (hundreds of texts) saves in one form.
+    table = staff.get("/studio/kindergarten-shanghai/draft/translations?to=ug").data.decode()
+    # (A browser drops the newline that starts a textarea's content.)
+    fields = {name: html.unescape(text.removeprefix("\n")) for name, text in re.findall(
+        r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', table)}
+    hidden = {name: html.unescape(value) for name, value in re.findall(
+        r'<input type="hidden" name="([^"]+)" value="([^"]*)"', table)}
+    assert len(fields) + len(hidden) > 200  # the app's limit of parts for a family's page
+    saved = staff.post("/studio/kindergarten-shanghai/draft/translations?to=ug",
+                       data={**hidden, **fields})
+    assert saved.status_code in (200, 303), saved.status_code
+    # A volunteer (or anyone) sending as much to a studio address is refused before reading.
+    make_user(app, "vol", role="volunteer")
+    volunteer = app.test_client()
+    sign_in(volunteer, "vol")
+    assert volunteer.post("/studio/kindergarten-shanghai/draft/yaml",
+                          data={"source": bigger, "revision": "1"}).status_code == 413
+    assert app.test_client().post("/studio/check", data={
+        "source": bigger, "flow_id": "kindergarten-shanghai"}).status_code == 413

@@ -12,7 +12,6 @@ import json
 import re
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -28,22 +27,12 @@ from .. import catalog, drafting, engine, forms, get_store, i18n, publishing, st
 from ..drafting import studio_only
 from ..flow import editing
 
-bp = Blueprint("studio", __name__, url_prefix="/studio")
+bp = drafting.blueprint("studio")
 
 FLOW_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 # A flow file is at most the loader's limit; an upload past it is refused before reading.
 UPLOAD_MAX = 512 * 1024
 
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Drafts and figures are staff's work, never kept by a shared phone's cache.
-    return _no_store(response)
 
 
 def _flow_exists(flow_id: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from .. import drafting, editor_forms, store, studio_forms
@@ -31,16 +31,10 @@ from ..editor_forms import (
 )
 from ..flow import editing
 
-bp = Blueprint("studio_editor", __name__, url_prefix="/studio")
+bp = drafting.blueprint("studio_editor")
 
 MOVES = {"up": -1, "down": 1}
 
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Drafts are staff's work, never kept by a shared phone's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 class Page:

@@ -13,29 +13,23 @@ import datetime
 import io
 import json
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
-from .. import catalog, dashboard, get_store, i18n
+from .. import catalog, dashboard, drafting, get_store, i18n
 from ..drafting import actor, admin_only, studio_only
 from ..flow.fieldtypes import N_
 from ..people_forms import OptionalField
 
-bp = Blueprint("studio_numbers", __name__, url_prefix="/studio")
+bp = drafting.blueprint("studio_numbers")
 
 RETENTION_MAX_DAYS = 3650
 DEVICE_NAMES = {"phone": N_("Phones"), "tablet": N_("Tablets"), "computer": N_("Computers"),
                 "unknown": N_("Unknown devices")}
 
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Figures, exports and settings are staff's work, never kept by a shared phone's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _flow_or_404(flow_id: str, version: int):

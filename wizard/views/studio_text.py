@@ -18,9 +18,8 @@ from __future__ import annotations
 import hashlib
 
 from babel.messages.pofile import PoFileError
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from ruamel.yaml.error import YAMLError
@@ -32,14 +31,10 @@ from ..flow.fieldtypes import N_
 from ..forms import PageForm
 from ..studio_forms import RevisionField
 
-bp = Blueprint("studio_text", __name__, url_prefix="/studio")
+bp = drafting.blueprint("studio_text")
 
-# The app refuses bodies over 64 KiB, sized for a family's step. The whole table of a big flow
-# is more (the kindergarten flow's Uyghur texts alone are ~150 KB once form-encoded), and so
-# may be a translator's PO file: these two addresses take more, from signed-in staff only.
-TABLE_BODY_MAX = 2 * 1024 * 1024
+# A translator's PO file of a big flow (its body limit is drafting.STUDIO_BODY_MAX).
 PO_MAX = 1024 * 1024
-_BODY_MAX = {"studio_text.save": TABLE_BODY_MAX, "studio_text.upload": PO_MAX + 64 * 1024}
 
 # Row states the table marks for attention, and their words (never colour alone).
 FLAGGED = ("missing", "outdated")
@@ -48,21 +43,6 @@ STATE_WORDS = {"missing": N_("Missing"), "outdated": N_("Out of date"),
 ONLY_TODO = "todo"
 
 
-@bp.url_value_preprocessor
-def _room_for_texts(endpoint, values) -> None:
-    # URL value preprocessors run before the app's before_request hooks, one of which
-    # refuses a body over request.max_content_length: this is the last moment to raise it.
-    limit = _BODY_MAX.get(endpoint or "")
-    if limit and request.method == "POST" and current_user.is_authenticated and \
-            current_user.role in ("staff", "admin"):
-        request.max_content_length = limit
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Drafts are staff's unpublished work: never kept by a shared computer's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 class PoUploadForm(PageForm):
