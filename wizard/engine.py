@@ -106,6 +106,8 @@ def journey(flow: Flow, answers: Mapping[str, Any], today: datetime.date | None 
             elif field.id in answers:
                 context[field.id] = fieldtypes.rule_value(field, answers[field.id])
         fields[step.id] = tuple(shown)
+        if step.end:  # the walkthrough ends here for these answers
+            break
     return Journey(flow, tuple(steps), fields, context, today)
 
 
@@ -165,11 +167,15 @@ def progress(j: Journey, step_id: str) -> tuple[int, int]:
     # will never be given), so a step reading it is settled like one reading earlier answers.
     gone: set[int] = set()
     later = 0
+    if j.steps[i].end:  # nothing comes after an end step
+        return i + 1, i + 1
     for k, step in enumerate(j.flow.steps[here + 1:], start=here + 1):
         names = conditions.variables(step.show_if) if step.show_if is not None else set()
         settled = all(owner.get(name, -1) < here or owner.get(name) in gone for name in names)
         if not settled or j.is_visible(step.id):
             later += 1
+            if settled and step.end:  # it will be shown, and nothing after it
+                break
         else:
             gone.add(k)
     return i + 1, i + 1 + later

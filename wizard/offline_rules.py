@@ -43,7 +43,7 @@ def _field_rules(f: Field) -> dict[str, Any]:
 def _step_rules(s: Step) -> dict[str, Any]:
     reads = sorted(conditions.variables(s.show_if)) if s.show_if is not None else []
     return _compact({"id": s.id, "kind": s.kind, "show_if": s.show_if, "reads": reads,
-                     "fields": [_field_rules(f) for f in s.fields]})
+                     "end": s.end, "fields": [_field_rules(f) for f in s.fields]})
 
 
 def flow_rules(flow: Flow) -> dict[str, Any]:
@@ -51,6 +51,7 @@ def flow_rules(flow: Flow) -> dict[str, Any]:
 
     {"id", "version", "timezone", "default_language", "answer_sheet": [field ids],
      "steps": [{"id", "kind", "show_if"?, "reads"?: [sorted variable names of show_if],
+                "end"?: true,
                 "fields"?: [{"id", "type", "required"?: true, "min"?, "max"?, "min_length"?,
                              "max_length"?, "pattern"?, "places"?, "birth_date_field"?,
                              "script"?, "show_if"?, "expr"?,

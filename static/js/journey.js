@@ -42,9 +42,11 @@
     var ctx = {}, steps = [], fields = {};
     today = today || F.today(rules.timezone);
     answers = answers || {};
+    var ended = false;
     rules.steps.forEach(function (s) {
-      if (!shows(s.show_if, ctx, today)) return;
+      if (ended || !shows(s.show_if, ctx, today)) return;
       steps.push(s);
+      if (s.end) ended = true;
       fields[s.id] = (s.fields || []).filter(function (f) {
         var v;
         if (!shows(f.show_if, ctx, today)) return false;
@@ -75,16 +77,19 @@
   // belongs to a step before this one, so m never grows as the family goes forward.
   function progress(j, id) {
     var i = index(j, id), all = j.rules.steps, here = position(j, id), owner = {}, later = 0, k;
-    var gone = {}; // later steps that can no longer be shown (as engine.progress)
+    var gone = {}; // steps that can no longer be shown; "end" steps stop it (as engine.py)
     if (i < 0) return [0, j.steps.length];
+    if (j.steps[i].end) return [i + 1, i + 1];
     all.forEach(function (s, n) { (s.fields || []).forEach(function (f) { owner[f.id] = n; }); });
     for (k = here + 1; k < all.length; k++) {
       var settled = (all[k].reads || []).every(function (name) {
         var at = has.call(owner, name) ? owner[name] : -1;
         return at < here || gone[at] === true;
       });
-      if (!settled || isVisible(j, all[k].id)) later++;
-      else gone[k] = true;
+      if (!settled || isVisible(j, all[k].id)) {
+        later++;
+        if (settled && all[k].end) break;
+      } else gone[k] = true;
     }
     return [i + 1, i + 1 + later];
   }

@@ -160,3 +160,23 @@ def test_answer_sheet_without_an_order_keeps_flow_order(branching):
     assert [r.field.id for r in sheet.rows] == ["child_dob", "hukou", "has_permit", "points",
                                                 "mobile"]
     assert [s.id for s in sheet.next_steps] == ["apply"]
+
+
+def test_a_shown_end_step_ends_the_walkthrough(branching):
+    from dataclasses import replace
+
+    # "permit" (shown for another province) becomes an end step: nothing after it is asked,
+    # and its page is the last one counted; for Shanghai it is hidden and the rest goes on.
+    steps = tuple(replace(s, end=True) if s.id == "permit" else s for s in branching.steps)
+    flow = replace(branching, steps=steps)
+    j = engine.journey(flow, {"child_dob": "2023-01-01", "hukou": "other"},
+                       datetime.date(2027, 3, 1))
+    assert ids(j.steps) == ["birth", "hukou", "permit"]
+    assert engine.next_step(j, "permit") is None
+    assert engine.progress(j, "permit") == (3, 3)
+    # From the first page the later pages are not settled yet: the total may only shrink.
+    first, total = engine.progress(j, "birth")
+    assert first == 1 and total >= 3
+    local = engine.journey(flow, {"child_dob": "2023-01-01", "hukou": "shanghai"},
+                           datetime.date(2027, 3, 1))
+    assert "contact" in ids(local.steps) and "permit" not in ids(local.steps)

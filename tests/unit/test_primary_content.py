@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from wizard import engine
-from wizard.flow import conditions, loader, markdown
+from wizard.flow import loader, markdown
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FLOW_FILE = ROOT / "flows" / "primary-shanghai.yaml"
@@ -25,7 +25,6 @@ LANGUAGES = ("zh_Hans", "en")
 TODAY = datetime.date(2027, 3, 1)  # as tests/conftest.py
 # The steps that follow the age check and that no other answer hides: each repeats the guard
 # (the flow language has no "stop here" step).
-GUARD = "child_age_years >= data.school_age"
 
 
 @pytest.fixture(scope="module")
@@ -262,23 +261,15 @@ def test_a_deferral_is_one_year_and_named(flow):
     assert "one year only" in flow.step("check-age-old").body["en"]
 
 
-def test_steps_after_the_age_check_are_guarded(flow):
-    """Each later step is hidden for a too-young child: by the guard, or by an answer that only
-    a guarded step asks."""
-    ids = [s.id for s in flow.steps]
-    after = flow.steps[ids.index("check-age-young") + 1:]
-    owner = {f.id: s.id for s in flow.steps for f in s.fields}
-    unguarded = []
-    for step in after:
-        source = step.show_if_source or ""
-        names = conditions.variables(step.show_if) if step.show_if is not None else set()
-        if GUARD in source or "child_age_years >" in source:
-            continue
-        if names and all(owner.get(n) not in ("child-birth", None) for n in names):
-            continue
-        unguarded.append(step.id)
-    assert unguarded == []
-
+def test_a_too_young_child_ends_the_walkthrough_on_the_age_page(flow):
+    """The too-young page ends the walkthrough (`end: true`): nothing after it is asked."""
+    young = flow.step("check-age-young")
+    assert young.end and young.show_if is not None
+    j = engine.journey(flow, {"child_dob": "2022-03-01"}, datetime.date(2027, 3, 1))
+    assert j.steps[-1].id == "check-age-young"
+    assert engine.next_step(j, "check-age-young") is None
+    n, total = engine.progress(j, "check-age-young")
+    assert n == total
 
 # ---------------------------------------------------------------- dates against the facts
 

@@ -293,7 +293,7 @@ def test_a_published_draft_cannot_be_published_twice(app, staff, db):
     assert again.status_code == 404 and db.latest_version("branching") == 2
 
 
-# ---------------------------------------------------------------- a whole flow is bigger than a step
+# ---------------------------------------------------------------- a whole flow, bigger than a step
 
 
 KG_SOURCE = (ROOT / "flows" / "kindergarten-shanghai.yaml").read_text("utf-8")

@@ -668,9 +668,16 @@ class _Checker:
     def check_ids(self, doc: dict) -> None:
         seen_steps: dict[str, str] = {}
         seen_fields: dict[str, str] = {}
+        ended_at = None  # a step with `end: true` and no condition: nothing after it is shown
         for si, step in _dicts(doc.get("steps")):
             spath = f"steps[{si}]"
             sid = step.get("id")
+            if ended_at is not None:
+                self.warn(spath, f"no family can reach this step: {ended_at} ends the "
+                          "walkthrough and has no show_if; give it a condition or remove "
+                          "this step")
+            elif step.get("end") is True and "show_if" not in step:
+                ended_at = spath
             if isinstance(sid, str):
                 if sid in RESERVED_STEP_IDS:
                     self.error(f"{spath}.id", f"'{sid}' is the name of a page of the wizard "
@@ -941,6 +948,7 @@ class _Checker:
                 body=text(s.get("body")), image=s.get("image"),
                 image_alt=text(s.get("image_alt")), show_if=rule(s.get("show_if")),
                 show_if_source=s.get("show_if"), fields=tuple(fields),
+                end=s.get("end") is True,
             ))
         deadline, opens = doc.get("deadline"), doc.get("opens")
         return Flow(

@@ -101,6 +101,9 @@ class Step:
     show_if: Any = None
     show_if_source: str | None = None
     fields: tuple[Field, ...] = ()
+    # The walkthrough ends after this step when it is shown ("your child is too young this
+    # year"): no later step is asked, whatever its condition.
+    end: bool = False
 
     @property
     def input_fields(self) -> tuple[Field, ...]:
