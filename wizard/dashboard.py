@@ -67,8 +67,13 @@ def _matches(row: Mapping, language: str, device: str, device_key: str = "device
             and (device == ALL or row[device_key] == device))
 
 
+# Fewer confirmed walkthroughs than this (once filtered by language and device) show no median:
+# with one or two, it would be a family's own time.
+MEDIAN_MIN = 5
+
+
 def median(times: list[float]) -> float | None:
-    return statistics.median(times) if times else None
+    return statistics.median(times) if len(times) >= MEDIAN_MIN else None
 
 
 def rate(part: int, whole: int) -> int | None:
@@ -81,6 +86,9 @@ def rate(part: int, whole: int) -> int | None:
 def funnel(flow: Flow, groups: list[Mapping]) -> tuple[int, list[FunnelRow]]:
     """(sessions that saved no step at all, one row per step of the flow in its order)."""
     last = len(flow.steps) - 1
+    # A confirmed walkthrough went through to the end, whichever pages its answers hid: it
+    # never counts as stopping at its last page.
+    groups = [{**g, "furthest": last} if g["status"] == "completed" else g for g in groups]
     started = sum(g["n"] for g in groups)
     reached = [sum(g["n"] for g in groups if g["furthest"] >= i)
                for i in range(len(flow.steps))]

@@ -87,6 +87,15 @@ def check(source: str, flow_id: str) -> LoadResult:
     return result
 
 
+def unreadable(result: LoadResult) -> list[Problem]:
+    """The problems that keep a text from being read at all (not YAML, too big, nested too
+    deep): such a text is never saved as a draft, so that every studio page can open the
+    draft it has. Anything else may be saved and fixed later."""
+    if result.flow is not None:
+        return []
+    return [p for p in result.errors if not p.path]
+
+
 def get(flow_id: str) -> Draft | None:
     row = get_store().draft(flow_id)
     return None if row is None else Draft(row["flow_id"], row["source"], row["revision"],

@@ -169,6 +169,10 @@ class AddStepForm(PageForm):
 # ---------------------------------------------------------------- a step
 
 
+YES_NO_END = [("no", N_("No, the walkthrough goes on")),
+              ("yes", N_("Yes, later steps are not asked"))]
+
+
 class StepForm(ConditionForm):
     step_id = PageField(N_("Step id"), hint=lambda: gettext(
         "Changing it changes the page's address."), attrs=ID_ATTRS)
@@ -179,19 +183,33 @@ class StepForm(ConditionForm):
     image = OptionalPageField(N_("Picture file"), hint=lambda: gettext(
         "A file under static/, like img/login.png"), attrs=ID_ATTRS)
     image_alt = OptionalPageField(N_("What the picture shows (for people who cannot see it)"))
+    # Shown and sent only when the schema has the step key `end` (HAS_END).
+    end = RadiosField(N_("Does the walkthrough end after this page when it is shown?"),
+                      choices=YES_NO_END)
 
     RULES = [("step id", "step_id"), ("kind", "kind"), ("fields before", "kind"),
-             ("items before", "kind"), ("title", "title"), ("picture", "image")]
+             ("items before", "kind"), ("title", "title"), ("picture", "image"),
+             ("yes or no", "end")]
 
     def values(self, answers: list[dict]) -> dict:
-        return {"id": (self.step_id.data or "").strip(), "kind": self.kind.data or "question",
-                "title": self.title.data, "body": self.body.data, "image": self.image.data,
-                "image_alt": self.image_alt.data, "show_if": self.show_if(answers)}
+        values = {"id": (self.step_id.data or "").strip(), "kind": self.kind.data or "question",
+                  "title": self.title.data, "body": self.body.data, "image": self.image.data,
+                  "image_alt": self.image_alt.data, "show_if": self.show_if(answers)}
+        if has_end():
+            # "No" removes the key: false is the default, and the file stays short.
+            values["end"] = "true" if self.end.data == "yes" else ""
+        return values
+
+
+def has_end() -> bool:
+    """Whether steps may end the walkthrough (the schema's step key `end`)."""
+    return "end" in editing.STEP_KEYS
 
 
 def step_data(values: dict, answers: list[dict]) -> dict:
     return {"step_id": values["id"], **{k: values[k] for k in
             ("kind", "title", "body", "image", "image_alt")},
+            "end": "yes" if values.get("end") == "true" else "no",
             **condition_data(values["show_if"], answers)}
 
 
@@ -307,3 +325,68 @@ class AddChoiceForm(PageForm):
 
     RULES = [("choice value", "new_choice_value"), ("label", "new_choice_label"),
              ("only choice", "new_choice_value")]
+
+
+# ---------------------------------------------------------------- the walkthrough itself
+
+
+class FlowForm(PageForm):
+    """The flow's own properties (editing.flow_values / set_flow); texts in one language."""
+
+    title = PageField(N_("Title of the walkthrough"), attrs={"maxlength": 120})
+    # Not `summary`: that is PageForm's list of errors.
+    short_summary = OptionalPageField(N_("Summary in one sentence"), hint=lambda: gettext(
+        "Shown under the title in the list of walkthroughs"), attrs={"maxlength": 200})
+    intro = OptionalTextarea(N_("Introduction (Markdown)"), hint=lambda: gettext(
+        "Shown before the first step. **bold**, lists with -, links as [words](https://…)"))
+    minutes = OptionalPageField(N_("About how many minutes it takes"), attrs={
+        "inputmode": "numeric", "maxlength": 3})
+    opens = OptionalPageField(N_("Opens on"), hint=lambda: gettext(
+        "A date YYYY-MM-DD, like 2027-04-22. Empty: open now."), attrs=ID_ATTRS)
+    deadline = OptionalPageField(N_("Deadline"), hint=lambda: gettext(
+        "The last day, as YYYY-MM-DD, like 2027-04-29. Empty: no deadline."), attrs=ID_ATTRS)
+    timezone = OptionalPageField(N_("Time zone"), hint=lambda: gettext(
+        "Empty: Asia/Shanghai. Dates such as the deadline end at midnight in this zone."),
+        attrs=ID_ATTRS)
+    resume_fact = RadiosField(N_("What a family gives to come back to their answers"),
+                              choices=[], hint=lambda: gettext(
+        "With their resume code, families give the answer to one date question they know "
+        "by heart."))
+
+    RULES = [("title", "title"), ("minutes", "minutes"), ("opens", "opens"),
+             ("deadline", "deadline"), ("time zone", "timezone"), ("resume", "resume_fact")]
+
+    # input name -> flow key
+    KEYS = {"title": "title", "short_summary": "summary", "intro": "intro",
+            "minutes": "minutes", "opens": "opens", "deadline": "deadline",
+            "timezone": "timezone", "resume_fact": "resume_fact"}
+
+    def offer(self, outline: list[dict], current: str) -> None:
+        """The date questions of the flow (and the current fact, should it be another)."""
+        dates = [(f["id"], f["label"]) for s in outline for f in s["fields"]
+                 if f["type"] == "date"]
+        if current and current not in {i for i, _ in dates}:
+            dates.append((current, ""))
+        self.resume_fact.choice_list = [("", N_("None"))] + [
+            (i, Markup("{} <code>{}</code>").format(label, i) if label
+             else Markup("<code>{}</code>").format(i)) for i, label in dates]
+
+    def values(self) -> dict:
+        return {key: self[name].data or "" for name, key in self.KEYS.items()}
+
+
+def flow_data(values: dict) -> dict:
+    return {name: values.get(key, "") for name, key in FlowForm.KEYS.items()}
+
+
+class AddLanguageForm(PageForm):
+    new_language = RadiosField(N_("Language to add"), choices=[])
+
+    RULES = [("language", "new_language")]
+
+    def offer(self, languages: dict, present: list[str]) -> None:
+        """languages: code -> (name in itself, ...), as i18n.LANGUAGES."""
+        self.new_language.choice_list = [
+            (code, Markup('<span lang="{}">{}</span> <code>{}</code>').format(
+                names[1], names[0], code))
+            for code, names in languages.items() if code not in present]

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from flask import session
 from flask_babel import gettext
 
-from . import drafting, get_store, versions
+from . import catalog, drafting, get_store, versions
 from .flow import diff, editing, loader
 from .flow.model import Flow
 
@@ -23,12 +23,25 @@ from .flow.model import Flow
 MOVE_TRIES = 3
 
 
+def plan_for(draft: drafting.Draft) -> Plan | None:
+    """What publishing this draft would do; None while it has errors (it cannot be)."""
+    if draft.checked.flow is None or draft.checked.errors:
+        return None
+    s = get_store()
+    latest = s.latest_version(draft.flow_id)
+    old = catalog.get(s, draft.flow_id, latest) if latest else None
+    return Plan(old, draft.checked.flow, len(s.open_sessions(draft.flow_id, latest))
+                if latest else 0)
+
+
 class Plan:
     """What publishing `new` over `old` (the newest published version, or None) changes, and
-    the mapping it suggests for the fields the new version no longer has under their id."""
+    the mapping it suggests for the fields the new version no longer has under their id;
+    `open_count` families are part-way through `old`."""
 
-    def __init__(self, old: Flow | None, new: Flow):
-        self.old, self.new = old, new
+    def __init__(self, old: Flow | None, new: Flow, open_count: int = 0):
+        self.old, self.new, self.open_count = old, new, open_count
+        self.latest = old.version if old is not None else None
         self.changes = diff.diff(old, new) if old is not None else []
         self.suggested = diff.suggested_mapping(old, new) if old is not None else {}
         # The fields staff decide about: gone under their id (renamed or removed).
@@ -84,7 +97,7 @@ def _move_one(old: Flow, new: Flow, mapping: Mapping[str, str | None], row: dict
     s = get_store()
     answers = s.answers(row["id"])
     move = versions.plan_move(old, new, answers, mapping)
-    full = {**diff.suggested_mapping(old, new), **mapping}
+    full = versions.full_mapping(old, new, mapping)
     source_of = {target: old_id for old_id, target in full.items() if target}
     carried = {new_id: (source_of.get(new_id, new_id), value)
                for new_id, value in move.answers.items()}
@@ -98,6 +111,17 @@ def _move_one(old: Flow, new: Flow, mapping: Mapping[str, str | None], row: dict
                 break
     last = row["last_step"] if row["last_step"] and new.step(row["last_step"]) else None
     to_check = [{"step": c.step, "field": c.field, "reason": c.reason} for c in move.to_check]
+    # What an earlier move asked them to check, not confirmed since, still stands: under the
+    # new ids, where the question is still asked (versions.full_mapping: old id -> new id).
+    earlier = s.pending_checks(row["id"])
+    if earlier is not None:
+        ids = versions.full_mapping(old, new, mapping)
+        listed = {c["field"] for c in to_check}
+        for check in earlier["to_check"]:
+            field = ids.get(check["field"]) if check.get("field") else None
+            if field is not None and field not in listed and new.step_of(field) is not None:
+                to_check.append({**check, "field": field, "step": new.step_of(field).id})
+                listed.add(field)
     return s.move_session(row["id"], row["revision"], new.version, carried, move.kept,
                           to_check, furthest, last, drafting.actor())
 

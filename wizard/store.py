@@ -282,6 +282,16 @@ def m007_studio(db: Database) -> None:
         )""")
 
 
+@migrations()
+def m008_draft_serial(db: Database) -> None:
+    # A flow's drafts share one count of revisions: a new draft (after a publish or a discard)
+    # goes on from the last number, so an editor page left open on the old draft can never
+    # match the new one's revision and overwrite it.
+    db.execute("ALTER TABLE flows ADD COLUMN draft_serial INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE flows SET draft_serial = COALESCE((SELECT revision FROM flow_drafts "
+               "WHERE flow_id = flows.id), 0)")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -1224,15 +1234,17 @@ class Store:
             if current != seen_revision:
                 raise DraftClash(row)
             self._ensure_flow(flow_id, actor)
-            if row is None:
-                self.db.execute("INSERT INTO flow_drafts (flow_id, source, revision, updated_at, "
-                                "updated_by) VALUES (?, ?, 1, ?, ?)",
-                                (flow_id, source, stamp, actor))
-                return 1
-            self.db.execute("UPDATE flow_drafts SET source = ?, revision = revision + 1, "
-                            "updated_at = ?, updated_by = ? WHERE flow_id = ?",
-                            (source, stamp, actor, flow_id))
-            return current + 1
+            self.db.execute("UPDATE flows SET draft_serial = draft_serial + 1 WHERE id = ?",
+                            (flow_id,))
+            revision = self._one("SELECT draft_serial FROM flows WHERE id = ?",
+                                 (flow_id,))["draft_serial"]
+            self.db.execute(
+                "INSERT INTO flow_drafts (flow_id, source, revision, updated_at, updated_by) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (flow_id) DO UPDATE SET "
+                "source = excluded.source, revision = excluded.revision, "
+                "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                (flow_id, source, revision, stamp, actor))
+            return revision
 
     def drop_draft(self, flow_id: str, seen_revision: int) -> bool:
         """Throw a draft away (only the revision the person saw); False when it changed."""

@@ -7,7 +7,6 @@ someone else's newer one.
 
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 import wtforms
@@ -16,12 +15,14 @@ from flask_wtf.file import FileField
 from markupsafe import Markup
 from wtforms.validators import ValidationError
 
-from . import i18n, security
+from . import i18n, security, versions
+from .flow import editing
 from .flow.fieldtypes import N_
 from .forms import PageField, PageForm, PageTextarea
 from .people_forms import RadiosField
 
-FLOW_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
+# A flow id is a slug as the loader checks it (wizard/flow/schema.json).
+FLOW_ID = editing.STEP_ID
 TITLE_MAX = 120
 SOURCE_MAX = 512 * 1024  # the loader refuses bigger flow files anyway
 
@@ -46,18 +47,18 @@ def _language_choices() -> list[tuple[str, Markup]]:
 
 class NewFlowForm(PageForm):
     flow_id = PageField(N_("Id of the new flow"), hint=lambda: gettext(
-        "Lower-case letters, digits and dashes, like primary-shanghai. It is part of the "
-        "walkthrough's address and cannot be changed."), attrs={
+        "Lower-case letters, digits and dashes, starting with a letter, like "
+        "primary-shanghai. It is part of the walkthrough's address and cannot be changed."),
+        attrs={
         "autocapitalize": "none", "spellcheck": "false", "maxlength": 63})
     title = PageField(N_("Title families see"), attrs={"maxlength": TITLE_MAX})
     language = RadiosField(N_("The language you write it in"), choices=_language_choices())
 
     def validate_flow_id(self, field) -> None:
         field.data = (field.data or "").strip().lower()
-        if not FLOW_ID.fullmatch(field.data):
+        if not FLOW_ID.fullmatch(field.data) or len(field.data) < 2:
             raise ValidationError(gettext(
-                "An id is 2 to 63 lower-case letters, digits or dashes, starting with a letter "
-                "or digit"))
+                "An id is 2 to 63 lower-case letters, digits or dashes, starting with a letter"))
 
     def validate_title(self, field) -> None:
         field.data = " ".join((field.data or "").split())[:TITLE_MAX]
@@ -92,9 +93,25 @@ class PublishForm(PageForm):
         ("leave", N_("Leave them on the version they started"))])
     revision = RevisionField()
 
+    plan = None  # set by publish_form
+
     def mapping(self) -> dict[str, str | None]:
         return {name[len("map_"):]: (field.data or None)
                 for name, field in self._fields.items() if name.startswith("map_")}
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.move.data == "move" and self.plan is not None and self.plan.old is not None:
+            # Checked before anything is published: a mapping that would mix two questions'
+            # answers is refused here, not half-way through.
+            try:
+                versions.full_mapping(self.plan.old, self.plan.new, self.mapping())
+            except ValueError as exc:
+                self.move.errors.append(gettext(
+                    "This mapping would mix answers: %(problem)s", problem=str(exc)))
+                return False
+        return True
 
 
 def publish_form(plan, formdata, revision: int, ask_mapping: bool) -> PublishForm:
@@ -112,6 +129,7 @@ def publish_form(plan, formdata, revision: int, ask_mapping: bool) -> PublishFor
                 Markup("{}").format(gettext("Answers to “%(field)s” go to", field=old.id)),
                 choices=choices))
     form = Form(formdata, revision=revision)
+    form.plan = plan
     if formdata is None and plan is not None:
         form.move.data = "move"
         for old in plan.to_map if ask_mapping else []:

@@ -117,7 +117,7 @@ def plan_move(old: Flow, new: Flow, answers: Mapping[str, Any],
         # birth, wherever that came from.
         if _valid(new_fields[target], value, candidates, today):
             carried[target] = value
-        else:
+        else:  # the whole answer, also when part of a list was kept already
             kept[sources[target]] = answers[sources[target]]
     checks = _checks(old, new, answers, mapping, carried, kept, today)
     return Move(carried, kept, checks, changes)
@@ -136,10 +136,22 @@ def _convert(old: Flow, new: Flow, answers: Mapping[str, Any],
             kept[source] = value
             continue
         now = new_fields[target]
-        renames = choice_renames(old, new, old_fields[source], now)
-        ok, converted = _fit(now, _rename_choices(value, renames))
+        renamed = _rename_choices(value, choice_renames(old, new, old_fields[source], now))
+        removed = []
+        if isinstance(renamed, list) and now.type in LIST_TYPES:
+            # Papers ticked (or several choices), some no longer offered: the others are
+            # carried, and only the ones that went are kept on record.
+            offered = {c.value for c in now.choices}
+            removed = [was for was, v in zip(value, renamed) if v not in offered]
+            renamed = [v for v in renamed if v in offered]
+            if value and not renamed:  # none left: answered again, not "left empty"
+                kept[source] = value
+                continue
+        ok, converted = _fit(now, renamed)
         if ok:
             candidates[target] = converted
+            if removed:
+                kept[source] = removed
         else:
             kept[source] = value
     return candidates, kept
@@ -236,7 +248,7 @@ def _reason(field: Field, source: str, carried: dict, kept: dict,
             changes: list[Change]) -> str | None:
     """Why an answered question needs a look, most pressing reason first. `changes`: how
     the question differs from the one the family answered."""
-    if source in kept:
+    if source in kept and field.id not in carried:
         return "value_dropped"
     value = carried.get(field.id)
     picked = set(value if isinstance(value, list) else [value])

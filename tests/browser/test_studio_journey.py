@@ -85,9 +85,11 @@ def press(page, name: str) -> None:
         button.click()
 
 
-def follow(page, name: str) -> None:
+def follow(page, name: str, exact: bool = True) -> None:
+    link = page.get_by_role("link", name=name, exact=exact)
+    assert link.count() == 1, f"{link.count()} links {name!r} on {page.url}"
     with page.expect_navigation():
-        page.get_by_role("link", name=name, exact=True).first.click()
+        link.click()
 
 
 def saved(page) -> None:
@@ -108,8 +110,14 @@ def no_violations(axe, page, where: str) -> None:
 
 
 def fits(page, where: str) -> None:
+    """Nothing wider than the phone (the page does not scroll sideways), and every button
+    of the page's main part a 44 px target."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["viewport"]["width"], f"{where}: {width}px wide, scrolls sideways"
+    small = [(b.inner_text(), b.bounding_box()["height"])
+             for b in page.locator("main button, main a.button").all()
+             if b.bounding_box() and b.bounding_box()["height"] < 44]
+    assert not small, f"{where}: buttons under 44 px: {small}"
 
 
 # ------------------------------------------------------------------ the journey
@@ -151,12 +159,14 @@ def write_the_flow(page, base: str) -> None:
 
     # 2a. Step 1, the starter's: its question becomes a yes/no one with an official term.
     follow(page, "Edit step first-step")
+    fits(page, "the step editor")
     page.get_by_label("Step id").fill("hukou")
     page.get_by_label("Title", exact=True).fill("户籍")
     press(page, "Save the step")
     saved(page)
     assert page.url.startswith(f"{draft}steps/hukou"), page.url
     follow(page, "Edit question first_question")
+    fits(page, "the question editor")
     page.get_by_label("Question id").fill("has_hukou")
     page.get_by_label("The question", exact=True).fill("孩子有上海户籍吗？")
     page.locator("#f-type-yes_no").check()
@@ -188,7 +198,7 @@ def write_the_flow(page, base: str) -> None:
     press(page, "Add the question")
     saved(page)
     assert page.url.startswith(f"{draft}steps/permit/fields/permit_number"), page.url
-    follow(page, "Back to step permit")
+    follow(page, "Back to step permit", exact=False)  # "‹ " is the link's ::before
     assert page.locator("#f-cond_mode-simple").is_checked()
     assert page.get_by_label("Answer", exact=True).input_value() == "has_hukou"
     assert page.get_by_label("Comparison").input_value() == "no"
@@ -294,11 +304,13 @@ def complete_it(page, site: Site) -> None:
     assert family.path.endswith("/review"), page.url
     family.press("Confirm answers")
     assert family.path.endswith("/done"), page.url
-    sheet = page.locator("dl.sheet")
-    hukou = sheet.locator('.summary-row[data-field="has_hukou"]').inner_text()
-    assert "Does the child have a Shanghai hukou?" in hukou and "No" in hukou
-    assert "上海户籍" in hukou
-    assert "310000123456" in sheet.locator(
-        '.summary-row[data-field="permit_number"]').inner_text()
+    # The answer sheet: each answer under its English question and official term.
+    hukou = page.locator('dl.sheet .summary-row[data-field="has_hukou"]')
+    assert hukou.locator("dt").inner_text().split() == ["上海户籍", "Does", "the", "child",
+                                                        "have", "a", "Shanghai", "hukou?"]
+    assert hukou.locator("dd").inner_text().split()[0] == "No"
+    permit = page.locator('dl.sheet .summary-row[data-field="permit_number"]')
+    assert "Number of the residence permit" in permit.locator("dt").inner_text()
+    assert permit.locator("dd").inner_text().strip() == "310000123456"
     assert site.query("SELECT flow_version, status FROM sessions WHERE flow_id = ?",
                       FLOW) == [(1, "completed")]

@@ -67,14 +67,22 @@ def test_every_session_started_is_counted_once_stopped_or_confirmed():
 def test_the_totals_rate_and_median():
     n = dashboard.figures(FLOW, FOUND, TIMES)
     assert (n["started"], n["completed"], n["rate"]) == (20, 8, 40)
-    assert n["median_seconds"] == 750  # the middle two of 300, 600, 900, 1200
+    # Four confirmed: fewer than MEDIAN_MIN, so no median (it would be near a family's own).
+    assert n["median_seconds"] is None
+
+
+def test_the_median_needs_enough_confirmed_walkthroughs():
+    assert dashboard.MEDIAN_MIN == 5
+    assert dashboard.median([300, 600, 900, 1200]) is None
+    assert dashboard.median([300, 600, 900, 1200, 1500]) == 900
+    assert dashboard.median([300, 600, 900, 1200, 1500, 1800]) == 1050
 
 
 def test_a_filter_narrows_every_figure():
     n = dashboard.figures(FLOW, FOUND, TIMES, language="en")
     assert (n["started"], n["completed"], n["no_step"]) == (7, 2, 0)
     assert [r.reached for r in n["funnel"]] == [7, 7, 3, 2]
-    assert n["median_seconds"] == 1200
+    assert n["median_seconds"] is None  # one confirmed: never shown
     assert [(r["field_id"], r["count"]) for r in n["hardest"]] == [
         ("hukou", 4), ("child_name", 2), ("docs", 1)]
     phones = dashboard.figures(FLOW, FOUND, TIMES, device="phone")

@@ -2,6 +2,7 @@
 comments and layout, and refuses what it cannot do with a short sentence."""
 
 import difflib
+import re
 from pathlib import Path
 
 import pytest
@@ -197,7 +198,7 @@ def test_step_values_names_every_schema_key():
     values = editing.step_values(editing.load(KG), "check-hukou-other", "en")
     assert set(values) == set(editing.STEP_KEYS) | {"fields", "items"}
     assert set(editing.STEP_KEYS) == {"id", "kind", "title", "body", "image", "image_alt",
-                                      "show_if"}
+                                      "show_if", "end"}
     assert values["kind"] == "instruction"
     assert values["title"] == "Your family needs different papers"
     assert values["show_if"] == "hukou in ['hk_mo_tw', 'foreign']"
@@ -691,3 +692,85 @@ def test_flow_values_and_set_flow():
               if k in ("title", "summary", "minutes", "opens", "deadline", "resume_fact")}
     editing.set_flow(kg, values, "en")
     assert editing.dump(kg) == KG  # an unchanged form changes nothing (dates stay unquoted)
+
+
+def test_set_flow_refuses_what_the_loader_would_and_names_the_key():
+    doc = small()
+    before = editing.dump(doc)
+    for values, words in [
+        ({"deadline": "29/04/2027"}, "deadline: '29/04/2027' is not a date"),
+        ({"opens": "2027-02-30"}, "opens: '2027-02-30' is not a date"),
+        ({"minutes": "ten"}, "minutes must be a whole number"),
+        ({"minutes": "0"}, "minutes must be between 1 and 600"),
+        ({"timezone": "Shanghai"}, "unknown time zone 'Shanghai'"),
+        ({"timezone": "../../etc/passwd"}, "unknown time zone"),
+        ({"opens": "2027-05-01", "deadline": "2027-04-29"}, "opens (2027-05-01) is after"),
+        ({"resume_fact": "name"}, "resume fact: 'name' is not a date question"),
+        ({"title": " "}, "the flow needs a title"),
+        ({"languages": "en"}, "the flow has no languages"),
+    ]:
+        with pytest.raises(EditError, match=re.escape(words)):
+            editing.set_flow(doc, values, "zh_Hans")
+    assert editing.dump(doc) == before
+    editing.set_flow(doc, {"title": ""}, "en")  # a translation may be emptied
+    editing.set_flow(doc, {"timezone": "Asia/Urumqi", "minutes": "", "deadline": ""}, "en")
+    assert loader.load_text(check(doc)).flow.timezone == "Asia/Urumqi"
+
+
+def test_set_flow_resume_fact_is_a_date_question():
+    doc = editing.load(BRANCHING)
+    assert editing.date_fields(doc) == ["child_dob"]
+    editing.set_flow(doc, {"resume_fact": ""}, "en")
+    assert "resume_fact" not in doc
+    editing.set_flow(doc, {"resume_fact": "child_dob"}, "en")
+    assert loader.load_text(check(doc)).flow.resume_fact == "child_dob"
+
+
+def test_add_language_then_texts_are_missing_until_translated():
+    doc = editing.load(editing.starter("bikes", "自行车", "zh_Hans"))
+    editing.add_language(doc, "en", ("zh_Hans", "zh_Hant", "en", "ug"))
+    text = editing.dump(doc)
+    assert "languages: [zh_Hans, en]" in text
+    result = loader.load_text(text)
+    assert not result.errors
+    assert any("no 'en' text" in str(p) for p in result.warnings)
+    editing.set_flow(doc, {"title": "Bikes"}, "en")  # now a language of the flow
+    assert loader.load_text(check(doc)).flow.title == {"zh_Hans": "自行车", "en": "Bikes"}
+
+
+@pytest.mark.parametrize("code, words", [
+    ("", "choose a language"), ("fr", "not a language the wizard offers"),
+    ("English", "not a language the wizard offers"), ("en", "already one of"),
+    ("zh_Hans", "already one of"),
+])
+def test_add_language_refuses(code, words):
+    doc = small()
+    with pytest.raises(EditError, match=words):
+        editing.add_language(doc, code, ("zh_Hans", "zh_Hant", "en", "ug"))
+    assert list(doc["languages"]) == ["zh_Hans", "en"]
+
+
+def test_remove_language_keeps_its_texts_and_never_the_default():
+    doc = small()
+    editing.remove_language(doc, "en")
+    text = editing.dump(doc)
+    assert "languages: [zh_Hans]" in text and "en: Small flow" in text  # texts stay
+    result = loader.load_text(text)
+    assert not result.errors
+    assert any("'en' is not in this flow's languages" in str(p) for p in result.warnings)
+    editing.add_language(doc, "en")  # back again, its texts with it
+    assert loader.load_text(check(doc)).flow.title == {"zh_Hans": "小流程", "en": "Small flow"}
+    with pytest.raises(EditError, match="default language"):
+        editing.remove_language(doc, "zh_Hans")
+    with pytest.raises(EditError, match="not one of this flow's languages"):
+        editing.remove_language(doc, "ug")
+
+
+@pytest.mark.skipif("end" not in editing.STEP_KEYS, reason="the schema has no step key end")
+def test_set_step_end_is_written_only_when_true():
+    doc = small()
+    editing.set_step(doc, "first", {"end": "true"}, "zh_Hans")
+    assert "end: true" in check(doc)
+    assert editing.step_values(doc, "first", "zh_Hans")["end"] == "true"
+    editing.set_step(doc, "first", {"end": ""}, "zh_Hans")
+    assert "end:" not in check(doc)

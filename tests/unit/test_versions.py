@@ -267,7 +267,7 @@ steps:
 """
 
 
-def test_multichoice_answers_carry_only_whole():
+def test_multichoice_answers_carry_what_is_still_offered():
     old = load(MULTI)
     answers = {"needs": ["school", "clinic"]}
     reordered = load(MULTI.replace(
@@ -280,7 +280,14 @@ def test_multichoice_answers_carry_only_whole():
     assert result.to_check == []  # a new order is not a new question
     fewer = load(MULTI.replace("          - {value: clinic, label: A clinic}\n", ""))
     result = plan_move(old, fewer, answers, today=TODAY)
-    assert result.kept == answers and result.answers == {}
+    # The pick still offered is carried; only the one that went is kept on record.
+    assert result.answers == {"needs": ["school"]} and result.kept == {"needs": ["clinic"]}
+    assert result.to_check == [Check("needs", "needs", "changed")]
+    # Nothing still offered: the whole answer is kept, and the family answers again.
+    none_left = load(MULTI.replace("          - {value: clinic, label: A clinic}\n", "")
+                     .replace("          - {value: school, label: A school place}\n", ""))
+    result = plan_move(old, none_left, answers, today=TODAY)
+    assert result.answers == {} and result.kept == answers
     assert result.to_check == [Check("needs", "needs", "value_dropped")]
 
 

@@ -164,6 +164,10 @@ def test_preview_walks_the_branches_with_sample_answers(staff, db):
     assert b'lang="en"' in first.data
     zh = staff.get("/studio/branching/draft/preview/hukou?in=zh_Hans").data.decode()
     assert "户籍所在地" in zh
+    # The step is shown as a page (its inputs), not as its HTML source.
+    phone = zh[zh.index('id="phone"'):]
+    assert '<input type="radio"' in phone.replace("  ", " ") or 'type="radio"' in phone
+    assert "&lt;form" not in zh
     # A sample answer chooses the branch: "other" shows the permit step next.
     went = staff.post("/studio/branching/draft/preview/hukou?in=en", data={"hukou": "other"})
     assert went.status_code == 303 and "/preview/permit" in went.headers["Location"]
@@ -331,3 +335,61 @@ def test_staff_can_send_a_whole_big_flow_and_nobody_else_can(app, staff, db):
                           data={"source": bigger, "revision": "1"}).status_code == 413
     assert app.test_client().post("/studio/check", data={
         "source": bigger, "flow_id": "kindergarten-shanghai"}).status_code == 413
+
+
+def test_an_editor_left_open_on_an_old_draft_cannot_overwrite_the_next_one(staff, db):
+    staff.post("/studio/branching/draft/start")
+    stale = revision(staff.get("/studio/branching/draft/yaml").data)
+    page = staff.get("/studio/branching/draft/publish").data
+    assert staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(page), "move": "leave"}).status_code == 303
+    staff.post("/studio/branching/draft/start")  # a new draft, from version 2
+    fresh = db.draft("branching")
+    assert fresh["revision"] != int(stale)  # revisions go on across drafts
+    clash = staff.post("/studio/branching/draft/yaml", data={
+        "source": BRANCHING.replace("For tests", "Old page"), "revision": stale})
+    assert clash.status_code == 409 and db.draft("branching") == fresh
+
+
+def test_publishing_what_someone_changed_after_the_page_was_opened_is_refused(staff, db):
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/publish").data
+    draft = db.draft("branching")
+    db.save_draft("branching", draft["source"].replace("For tests", "SNEAKY EDIT"),
+                  draft["revision"], "user:99")
+    refused = staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(page), "move": "leave"})
+    assert refused.status_code == 409 and b"someone else changed the draft" in refused.data
+    assert db.latest_version("branching") == 1
+
+
+def test_a_mapping_that_mixes_answers_is_refused_before_anything_is_published(app, staff, db):
+    _family(app, [BIRTH, ("hukou", {"hukou": "other"}), ("permit", {"has_permit": "yes"}),
+                  ("permit-points", {"points": "7"}), ("contact", {"mobile": "13800138000"})])
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/yaml").data
+    staff.post("/studio/branching/draft/yaml", data={
+        "source": version_2(db.draft("branching")["source"]), "revision": revision(page)})
+    publish = staff.get("/studio/branching/draft/publish").data
+    refused = staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(publish), "move": "move", "map_mobile": "phone_number",
+        "map_points": "phone_number"})
+    assert refused.status_code == 422 and b"map one of them" in refused.data
+    assert db.latest_version("branching") == 1 and db.draft("branching") is not None
+
+
+@pytest.mark.parametrize("flow_id", ["2027-primary", "-x", "a"])
+def test_a_flow_id_the_loader_would_refuse_is_refused_with_a_message(staff, flow_id):
+    response = staff.post("/studio/", data={"flow_id": flow_id, "title": "T", "language": "en"})
+    assert response.status_code == 422 and b"starting with a letter" in response.data
+
+
+def test_yaml_that_cannot_be_read_safely_is_not_saved(staff, db):
+    staff.post("/studio/branching/draft/start")
+    before = db.draft("branching")
+    page = staff.get("/studio/branching/draft/yaml").data
+    for text in ("id: branching\nsteps: " + "[" * 500 + "]" * 500, "id: [unclosed\n"):
+        response = staff.post("/studio/branching/draft/yaml",
+                              data={"source": text, "revision": revision(page)})
+        assert response.status_code == 422, text[:30]
+        assert db.draft("branching") == before

@@ -338,3 +338,179 @@ def test_a_draft_whose_yaml_does_not_parse_sends_staff_to_the_yaml_editor(drafte
     page = drafted.get(DRAFT)
     assert page.status_code == 200 and b"cannot be read" in page.data
     assert drafted.get(DRAFT + "steps/hukou").status_code == 303
+
+
+# ---------------------------------------------------------------- the walkthrough itself
+
+ABOUT = DRAFT + "about"
+
+
+def test_the_outline_links_to_the_walkthrough_page(drafted):
+    page = drafted.get(DRAFT + "?in=en").data.decode()
+    assert "Title, introduction and dates" in page and "/draft/about?in=en" in page
+
+
+def test_title_intro_and_deadline_are_saved(drafted, db):
+    page = drafted.get(ABOUT + "?in=en")
+    assert page.status_code == 200
+    text = page.data.decode()
+    for words in ("Title of the walkthrough", "Introduction (Markdown)", "Deadline",
+                  "What a family gives to come back to their answers", "Add the language"):
+        assert words in text, words
+    response = post(drafted, ABOUT + "?in=en", {
+        "do": "save", "title": "Registration (test)", "short_summary": "",
+        "intro": "Have the **birth certificate** ready.\n\n- one\n- two", "minutes": "15",
+        "opens": "", "deadline": "2027-04-29", "timezone": "", "resume_fact": "child_dob"})
+    assert response.headers["Location"].endswith("/draft/about?in=en")
+    assert "Saved." in drafted.get(response.headers["Location"]).data.decode()
+    flow = loads(db)
+    assert flow.title["en"] == "Registration (test)" and flow.title["zh_Hans"]
+    assert "**birth certificate**" in flow.intro["en"]
+    assert str(flow.deadline) == "2027-04-29" and flow.minutes == 15
+    assert flow.resume_fact == "child_dob"
+    page = drafted.get(ABOUT + "?in=en").data.decode()
+    assert 'value="2027-04-29"' in page and 'value="child_dob" checked' in page
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("deadline", "29/04/2027", "is not a date"),
+    ("deadline", "2027-02-30", "is not a date"),
+    ("minutes", "lots", "whole number"),
+    ("timezone", "Shanghai", "unknown time zone"),
+])
+def test_a_bad_value_is_refused_next_to_its_input(drafted, db, field, value, words):
+    before = db.draft("branching")
+    data = {"do": "save", "title": "Registration", "minutes": "", "deadline": "",
+            "timezone": "", "resume_fact": ""}
+    data[field] = value
+    response = post(drafted, ABOUT + "?in=en", data, expect=422)
+    text = response.data.decode()
+    assert "There is a problem" in text and words in text
+    assert f'id="f-{field}-error"' in text
+    assert f'value="{value}"' in text and 'value="Registration"' in text  # typed, kept
+    assert db.draft("branching")["source"] == before["source"]
+
+
+def test_the_default_title_cannot_be_emptied(drafted, db):
+    response = post(drafted, ABOUT, {"do": "save", "title": "", "resume_fact": ""},
+                    expect=422)
+    assert 'id="f-title-error"' in response.data.decode()
+
+
+def test_add_and_remove_a_language(drafted, db):
+    page = drafted.get(ABOUT).data.decode()
+    assert 'value="zh_Hant"' in page and 'value="en"' not in page.split("add-language")[1]
+    response = post(drafted, ABOUT, {"do": "add_language", "new_language": "zh_Hant"})
+    assert "Added 繁體中文." in drafted.get(response.headers["Location"]).data.decode()
+    assert loads(db).languages == ("zh_Hans", "en", "zh_Hant")
+    # The same language twice, and one the app does not offer, are refused.
+    for code, words in (("zh_Hant", "already one of"), ("fr", "not a language the wizard")):
+        response = drafted.post(ABOUT, data={"revision": revision(drafted.get(ABOUT).data),
+                                             "do": "add_language", "new_language": code})
+        assert response.status_code == 422 and words in response.data.decode()
+    response = post(drafted, ABOUT + "?in=en", {"do": "remove_language", "language": "en"})
+    assert response.headers["Location"].endswith("/draft/about?in=zh_Hans")
+    page = drafted.get(response.headers["Location"]).data.decode()
+    assert "Its texts are still in the file." in page
+    assert "is not in this flow&#39;s languages" in page  # the loader names the texts left
+    assert "title: {zh_Hans:" in source(db) and "en:" in source(db)  # texts kept
+    result = loader.load_text(source(db), "branching")
+    assert not result.errors and result.flow.languages == ("zh_Hans", "zh_Hant")
+    response = post(drafted, ABOUT, {"do": "remove_language", "language": "zh_Hans"},
+                    expect=422)
+    assert "default language" in response.data.decode()
+
+
+def test_a_chinese_flow_gets_english_and_its_texts_show_as_missing(staff, db):
+    assert staff.post("/studio/", data={"flow_id": "bike-permit", "title": "自行车登记",
+                                        "language": "zh_Hans"}).status_code == 303
+    about = "/studio/bike-permit/draft/about"
+    assert 'value="en"' in staff.get(about).data.decode()
+    post(staff, about, {"do": "add_language", "new_language": "en"})
+    assert loads(db, "bike-permit").languages == ("zh_Hans", "en")
+    page = staff.get(about).data.decode()
+    assert "/studio/bike-permit/draft/translations?to=en" in page
+    table = staff.get("/studio/bike-permit/draft/translations?to=en")
+    assert table.status_code == 200
+    text = table.data.decode()
+    assert "自行车登记" in text and "第一个问题" in text
+    # The starter's three texts (title, step title, question), none translated yet.
+    assert "3 missing, 0 out of date" in text
+    assert text.count('data-state="missing"') == 3
+    # Texts in English are then edited in place: the plain Chinese text becomes a mapping.
+    post(staff, about + "?in=en", {"do": "save", "title": "Bike registration",
+                                   "resume_fact": ""})
+    assert loads(db, "bike-permit").title == {"zh_Hans": "自行车登记", "en": "Bike registration"}
+
+
+def test_a_stale_walkthrough_page_is_refused_with_409(drafted, db):
+    old = revision(drafted.get(ABOUT + "?in=en").data)
+    post(drafted, ABOUT, {"do": "add_language", "new_language": "ug"})
+    before = db.draft("branching")["source"]
+    response = drafted.post(ABOUT + "?in=en", data={
+        "revision": old, "do": "save", "title": "Mine", "deadline": "2027-05-01",
+        "resume_fact": ""})
+    assert response.status_code == 409
+    text = response.data.decode()
+    assert "Not saved: someone else changed the draft" in text and 'value="Mine"' in text
+    assert drafted.post(ABOUT, data={"revision": old, "do": "remove_language",
+                                     "language": "en"}).status_code == 409
+    assert db.draft("branching")["source"] == before
+
+
+# ---------------------------------------------------------------- hints and help of options
+
+
+def test_choice_and_paper_hint_and_help_are_saved(drafted, db):
+    hukou = DRAFT + "steps/hukou/fields/hukou?in=en"
+    assert "Hint under the choice" in drafted.get(hukou).data.decode()
+    post(drafted, hukou, {"do": "choice_save", "choice": "other", "choice_value": "other",
+                          "choice_label": "Another city", "choice_official": "",
+                          "choice_hint": "Also abroad", "choice_help": "See **the list**."})
+    other = loads(db).field("hukou").choices[-1]
+    assert other.hint == {"en": "Also abroad"} and other.help == {"en": "See **the list**."}
+    page = drafted.get(hukou).data.decode()
+    assert 'value="Also abroad"' in page and "See **the list**." in page
+    step = DRAFT + "steps/documents?in=en"
+    assert "Help with this paper (Markdown)" in drafted.get(step).data.decode()
+    post(drafted, step, {"do": "item_save", "item": "hukou_book", "item_id": "hukou_book",
+                         "item_label": "Hukou booklet", "item_official": "户口簿",
+                         "item_show_if": "", "item_hint": "Every page",
+                         "item_help": "Bring the **original**."})
+    paper = loads(db).step("documents").fields[0].choices[0]
+    assert paper.hint == {"en": "Every page"} and paper.help == {"en": "Bring the **original**."}
+
+
+# ---------------------------------------------------------------- a step that ends the walk
+
+
+def test_a_step_may_end_the_walkthrough_when_the_schema_has_end(drafted, db):
+    from wizard.flow import editing
+
+    url = DRAFT + "steps/permit?in=en"
+    question = "Does the walkthrough end after this page when it is shown?"
+    if "end" not in editing.STEP_KEYS:
+        assert question not in drafted.get(url).data.decode()
+        return
+    assert question in drafted.get(url).data.decode()
+    data = {"do": "save", "step_id": "permit", "kind": "question",
+            "title": "Residence permit", "cond_mode": "none"}
+    post(drafted, url, {**data, "end": "yes"})
+    assert "end: true" in source(db)
+    assert re.search(r'value="yes" checked', drafted.get(url).data.decode())
+    post(drafted, url, {**data, "end": "no"})
+    assert "end:" not in source(db)
+
+
+def test_a_step_without_a_usable_id_is_listed_not_linked(drafted, db):
+    draft = db.draft("branching")
+    broken = draft["source"].replace("  - id: contact\n", "  - id:\n", 1)
+    db.save_draft("branching", broken, draft["revision"], "user:1")
+    page = drafted.get("/studio/branching/draft/")
+    assert page.status_code == 200 and b"needs an id before it can be edited" in page.data
+    # A forged move on a draft without steps is refused, never a 500.
+    draft = db.draft("branching")
+    db.save_draft("branching", "id: branching\nversion: 2\n", draft["revision"], "user:1")
+    moved = drafted.post("/studio/branching/draft/", data={
+        "do": "down", "step": "birth", "revision": db.draft("branching")["revision"]})
+    assert moved.status_code in (404, 422)

@@ -305,6 +305,7 @@ def test_po_import_into_a_new_language_shows_that_language(staff, db):
      "fr, which this service does not offer"),
     ('msgid ""\nmsgstr ""\n"Project-Id-Version: flow branching 2\\n"\n', "no Language header"),
     ('msgid ""\nmsgstr ""\n"Language: zh_Hans\\n"\n', "the flow&#39;s own language"),
+    ('msgid ""\nmsgstr ""\n"Language: ../../x\\n"\n', "not a PO file that can be read"),
 ])
 def test_a_bad_po_file_is_refused_and_changes_nothing(staff, db, po, words):
     response = post_po(staff, po, 1)

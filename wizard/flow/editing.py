@@ -18,9 +18,11 @@ the key.
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import tokenize
+import zoneinfo
 from typing import Any
 
 import yaml
@@ -52,7 +54,7 @@ __all__ = [
     "add_field", "move_field", "remove_field", "field_values", "set_field",
     "add_choice", "move_choice", "remove_choice", "choice_values", "set_choice",
     "add_item", "move_item", "remove_item", "item_values", "set_item",
-    "flow_values", "set_flow", "uses",
+    "flow_values", "set_flow", "add_language", "remove_language", "date_fields", "uses",
     "simple_condition", "parse_simple", "SIMPLE_OPS",
 ]
 
@@ -186,6 +188,9 @@ def outline(doc: CommentedMap, lang: str) -> list[dict]:
         } for f in _dicts(step.get("fields"))]
         steps.append({
             "id": step.get("id"), "kind": step.get("kind", "question"),
+            # A step whose id is not a usable one yet (a draft being written) has no page of
+            # its own: the YAML editor fixes it, the problems list says where.
+            "editable": isinstance(step.get("id"), str) and bool(STEP_ID.fullmatch(step["id"])),
             "title": text(step.get("title")), "show_if": _str(step.get("show_if")),
             "fields": fields,
             "items": [{"id": i.get("id"), "label": text(i.get("label")),
@@ -206,9 +211,68 @@ def flow_values(doc: CommentedMap, lang: str) -> dict:
 
 
 def set_flow(doc: CommentedMap, values: dict, lang: str) -> None:
+    """Set the given flow properties. Dates, the time zone, the minutes and the resume fact
+    are checked here (each message names its key), so a typo is refused next to its input
+    rather than saved as a problem."""
     _check_lang(doc, lang)
     _refuse_unknown(values, _FLOW_KEYS, "the flow")
+    values = dict(values)
+    if "title" in values and not _clean(values["title"]) and lang == _default_lang(doc):
+        raise EditError("the flow needs a title")
+    if "minutes" in values:
+        minutes = _int(values["minutes"], "minutes")
+        if minutes is not None and not 1 <= minutes <= 600:
+            raise EditError("minutes must be between 1 and 600")
+        values["minutes"] = minutes
+    for key in ("opens", "deadline"):
+        if key in values:
+            _check_date(_clean(values[key]), key)
+    opens = _clean(values["opens"]) if "opens" in values else _str(doc.get("opens"))
+    deadline = _clean(values["deadline"]) if "deadline" in values \
+        else _str(doc.get("deadline"))
+    if opens and deadline and opens > deadline:
+        raise EditError(f"opens ({opens}) is after the deadline ({deadline})")
+    if _clean(values.get("timezone")):
+        _check_timezone(_clean(values["timezone"]))
+    if _clean(values.get("resume_fact")):
+        fact = _clean(values["resume_fact"])
+        if fact not in date_fields(doc):
+            raise EditError(f"resume fact: {_quoted(fact)} is not a date question of this flow")
     _apply(doc, doc, values, SCHEMA["properties"], lang, _FLOW_KEYS)
+
+
+def date_fields(doc: CommentedMap) -> list[str]:
+    """The ids of the flow's date questions, in flow order (the resume fact is one)."""
+    return [f.get("id") for step in _steps(doc) for f in _dicts(step.get("fields"))
+            if f.get("type") == "date" and isinstance(f.get("id"), str)]
+
+
+def add_language(doc: CommentedMap, lang: str, known: tuple[str, ...] | None = None) -> None:
+    """Add a language to the flow's `languages` (last). `known`: the codes the app can show;
+    a flow in another one would have pages nobody can read."""
+    if not lang:
+        raise EditError("choose a language to add")
+    if not isinstance(lang, str) or not LANGUAGE.fullmatch(lang) or \
+            (known is not None and lang not in known):
+        offered = f"; use one of: {', '.join(known)}" if known else ""
+        raise EditError(f"{_quoted(lang)} is not a language the wizard offers{offered}")
+    languages = doc.get("languages")
+    if not isinstance(languages, list):
+        raise EditError("the flow has no list of languages; mend it in the YAML editor")
+    if lang in languages:
+        raise EditError(f"'{lang}' is already one of this flow's languages")
+    languages.append(_scalar(lang))
+
+
+def remove_language(doc: CommentedMap, lang: str) -> None:
+    """Remove a language other than the default (first) one. Its texts stay in the file: the
+    loader names them, and adding the language again brings them back."""
+    languages = doc.get("languages")
+    if not isinstance(languages, list) or lang not in languages:
+        raise EditError(f"{_quoted(lang)} is not one of this flow's languages")
+    if lang == languages[0]:
+        raise EditError(f"'{lang}' is the flow's default language; it cannot be removed")
+    del languages[languages.index(lang)]
 
 
 # ---------------------------------------------------------------- steps
@@ -233,7 +297,8 @@ def add_step(doc: CommentedMap, step_id: str, kind: str, title: str, lang: str,
 
 
 def move_step(doc: CommentedMap, step_id: str, delta: int) -> None:
-    _move(doc["steps"], _find_step(doc, step_id)[0], delta)
+    index = _find_step(doc, step_id)[0]  # EditError first: a draft may have no steps at all
+    _move(doc["steps"], index, delta)
 
 
 def remove_step(doc: CommentedMap, step_id: str) -> None:
@@ -805,6 +870,28 @@ def _check_type(type_name: Any) -> None:
                         f"{', '.join(FIELD_TYPES)}")
 
 
+def _check_date(text: str, key: str) -> None:
+    if not text:
+        return
+    try:
+        if _ISO_DATE.fullmatch(text) and datetime.date.fromisoformat(text):
+            return
+    except ValueError:
+        pass
+    raise EditError(f"{key}: {_quoted(text)} is not a date; write a real date as YYYY-MM-DD, "
+                    "like 2027-04-29")
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        if len(name) < 100 and zoneinfo.ZoneInfo(name):
+            return
+    except Exception:  # unknown, or not a zone name at all (a path, NUL...): as the loader
+        pass
+    raise EditError(f"unknown time zone {_quoted(name)}; write an IANA time zone name such "
+                    "as Asia/Shanghai or Asia/Urumqi")
+
+
 def _check_lang(doc: CommentedMap, lang: str) -> None:
     if lang not in (doc.get("languages") or []):
         raise EditError(f"{_quoted(lang)} is not one of this flow's languages")
@@ -882,7 +969,8 @@ def _apply(doc: CommentedMap, node: CommentedMap, values: dict, props: dict, lan
             _set_text(doc, node, key, raw, lang, order)
             continue
         if kind == "bool":
-            value: Any = _bool(raw)
+            # Empty removes the key (the schema's default, false), like any empty value.
+            value: Any = _bool(raw) if isinstance(raw, bool) or _clean(raw) else None
         elif kind == "int":
             value = _int(raw, key)
         elif kind == "bound" and not isinstance(raw, str):

@@ -9,7 +9,6 @@ all of them open and save a draft through drafting.py.
 from __future__ import annotations
 
 import json
-import re
 
 from flask import (
     Response,
@@ -22,14 +21,25 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from markupsafe import Markup
 
-from .. import catalog, drafting, engine, forms, get_store, i18n, publishing, store, studio_forms
+from .. import (
+    display,
+    drafting,
+    engine,
+    forms,
+    get_store,
+    i18n,
+    publishing,
+    store,
+    studio_forms,
+)
 from ..drafting import studio_only
 from ..flow import editing
 
 bp = drafting.blueprint("studio")
 
-FLOW_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
+FLOW_ID = studio_forms.FLOW_ID
 # A flow file is at most the loader's limit; an upload past it is refused before reading.
 UPLOAD_MAX = 512 * 1024
 
@@ -49,9 +59,11 @@ def _flow_exists(flow_id: str) -> None:
 def flows():
     form = studio_forms.NewFlowForm(request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        source = editing.starter(form.flow_id.data, form.title.data, form.language.data)
         try:
+            source = editing.starter(form.flow_id.data, form.title.data, form.language.data)
             drafting.save(form.flow_id.data, source, None)
+        except editing.EditError as exc:  # what the form's own checks let through
+            form.flow_id.errors.append(str(exc))
         except store.DraftClash:
             form.flow_id.errors.append(gettext("A flow with this id exists already"))
         else:
@@ -120,17 +132,24 @@ def yaml_editor(flow_id: str):
     if request.method == "POST" and form.validate():
         text = form.source.data
         checked = drafting.check(text, flow_id)
+        unreadable = drafting.unreadable(checked)
         try:
-            drafting.save(flow_id, text, form.revision.data)
+            if unreadable:
+                form.source.errors.append(gettext(
+                    "Not saved: the text cannot be read as a flow (%(problem)s)",
+                    problem=unreadable[0].message))
+            else:
+                drafting.save(flow_id, text, form.revision.data)
         except store.DraftClash as exc:
             # Kept on the page, not saved: they compare with the newer draft and choose.
-            clash = exc.current
+            clash = exc.current or {}
         else:
-            return redirect(url_for("studio.yaml_editor", flow_id=flow_id, saved=1), 303)
+            if not unreadable:
+                return redirect(url_for("studio.yaml_editor", flow_id=flow_id, saved=1), 303)
     return render_template(
         "studio/yaml.html", flow_id=flow_id, draft=draft, form=form, checked=checked,
         clash=clash, saved=request.args.get("saved") == "1",
-        summary=form.summary()), 409 if clash else 422 if form.has_errors() else 200
+        summary=form.summary()), 409 if clash is not None else 422 if form.has_errors() else 200
 
 
 @bp.post("/check")
@@ -242,14 +261,19 @@ def preview(flow_id: str, step_id: str | None = None):
                                     step_id=following.id if following else None,
                                     **({} if following else {"end": 1})), 303)
         number, total = engine.progress(j, current.id) if j.is_visible(current.id) else (0, 0)
-        phone = render_template(
+        # The family's step page, rendered by our own template (escaped there): shown as is.
+        phone = Markup(render_template(
             "studio/preview_step.html", flow=flow, step=current, fields=form.visible(),
-            summary=form.summary(), number=number, total=total, flow_id=flow_id, lang=lang)
-        name, tag, direction = i18n.LANGUAGES[lang]
+            summary=form.summary(), number=number, total=total, flow_id=flow_id, lang=lang))
+        # The sample answers as the review page reads them ("No", not False).
+        tried = [{"id": f.id, "label": i18n.plain(f.label, flow.default_language),
+                  "value": display.display(flow, f, samples[f.id])}
+                 for step in flow.steps for f in step.fields if f.id in samples]
+        _name, tag, direction = i18n.LANGUAGES[lang]
     return render_template(
         "studio/preview.html", flow=flow, flow_id=flow_id, step=current, phone=phone,
         phone_tag=tag, phone_dir=direction, visible=j.is_visible(current.id),
-        journey=j, lang=lang, samples=samples, end=request.args.get("end") == "1",
+        journey=j, lang=lang, samples=tried, end=request.args.get("end") == "1",
         checked=draft.checked), 422 if form.errors else 200
 
 
@@ -260,29 +284,27 @@ def preview(flow_id: str, step_id: str | None = None):
 @studio_only
 def publish(flow_id: str):
     draft = drafting.get_or_404(flow_id)
-    checked = draft.checked
-    s = get_store()
-    latest = s.latest_version(flow_id)
-    old = catalog.get(s, flow_id, latest) if latest else None
-    plan = publishing.Plan(old, checked.flow) if checked.flow is not None else None
-    open_count = len(s.open_sessions(flow_id, latest)) if latest else 0
-    form = studio_forms.publish_form(plan, request.form if request.method == "POST" else None,
-                                     revision=draft.revision, ask_mapping=open_count > 0)
+    plan = publishing.plan_for(draft)
+    posted = request.form if request.method == "POST" else None
+    form = studio_forms.publish_form(plan, posted, revision=draft.revision,
+                                     ask_mapping=plan is not None and plan.open_count > 0)
     clash = None
-    if request.method == "POST" and plan is not None and not checked.errors and form.validate():
+    if posted is not None and plan is not None and form.validate():
         try:
+            if form.revision.data != draft.revision:
+                # Someone changed the draft after this page showed what would be published.
+                raise store.DraftClash(get_store().draft(flow_id))
             version, moved = publishing.publish(draft, plan, form.mapping(),
                                                 form.move.data == "move")
         except store.DraftClash as exc:
-            clash = exc.current
+            clash = exc.current or {}
         else:
             flash(gettext("Published version %(version)d.", version=version)
                   + (" " + gettext("%(count)d open session(s) moved to it.", count=moved)
                      if moved else ""))
             return redirect(url_for("studio.flow", flow_id=flow_id), 303)
+    status = 409 if clash is not None else 422 if posted is not None else 200
     return render_template(
-        "studio/publish.html", flow_id=flow_id, draft=draft, checked=checked, plan=plan,
-        form=form, clash=clash, latest=latest, open_count=open_count,
-        changes_text=publishing.sentences,
-        summary=form.summary()), 409 if clash else (
-            422 if request.method == "POST" else 200)
+        "studio/publish.html", flow_id=flow_id, draft=draft, checked=draft.checked, plan=plan,
+        form=form, clash=clash, changes_text=publishing.sentences,
+        summary=form.summary()), status

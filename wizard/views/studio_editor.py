@@ -1,7 +1,8 @@
 """The studio's form editor: a draft's steps, fields, choices and checklist items changed
 through forms, with no YAML to write (flow/editing.py does the edits, drafting.py saves them).
 
-Three pages: the outline (every step), a step, a field. Each page posts to itself; the button
+Four pages: the outline (every step), the walkthrough itself (title, dates, languages), a
+step, a field. Each page posts to itself; the button
 pressed (`do`) says which of its forms was sent. Every post carries the draft's revision, so
 two staff never overwrite each other silently (409 and the clash notice, what was typed kept);
 an edit that editing.py refuses is shown next to its input (422, nothing saved); a saved edit
@@ -18,14 +19,16 @@ from typing import Callable
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from .. import drafting, editor_forms, store, studio_forms
+from .. import drafting, editor_forms, i18n, store, studio_forms
 from ..drafting import studio_only
 from ..editor_forms import (
     AddChoiceForm,
     AddFieldForm,
     AddItemForm,
+    AddLanguageForm,
     AddStepForm,
     FieldForm,
+    FlowForm,
     StepForm,
     place,
 )
@@ -34,8 +37,8 @@ from ..flow import editing
 bp = drafting.blueprint("studio_editor")
 
 MOVES = {"up": -1, "down": 1}
-
-
+# Hint and help of a choice or a paper: sent by its row form; absent keys are left alone.
+OPTION_TEXTS = ("hint", "help")
 
 class Page:
     """One request to an editor page: the draft, its document, the language of its texts,
@@ -132,6 +135,57 @@ def outline(flow_id: str):
     return page.render("studio/outline.html", [add], add=add)
 
 
+# ---------------------------------------------------------------- the walkthrough itself
+
+
+def _language_name(code: str) -> str:
+    return i18n.LANGUAGES[code][0] if code in i18n.LANGUAGES else code
+
+
+@bp.route("/<flow_id>/draft/about", methods=["GET", "POST"])
+@studio_only
+def about(flow_id: str):
+    """Title, summary, introduction, dates, time zone, resume fact; and the flow's languages
+    (added and removed here: set_flow keeps refusing `languages`)."""
+    page = Page(flow_id)
+    if page.doc is None:
+        return redirect(url_for("studio_editor.outline", flow_id=flow_id), 303)
+    values = editing.flow_values(page.doc, page.lang)
+    do = _button()
+    form = FlowForm(_posted(do, "save"), data=editor_forms.flow_data(values))
+    form.offer(page.outline, values["resume_fact"])
+    add = AddLanguageForm(_posted(do, "add_language"))
+    add.offer(i18n.LANGUAGES, page.languages)
+    if request.method == "POST":
+        if do == "save":
+            new = form.values()
+            if page.save(lambda doc: editing.set_flow(doc, new, page.lang),
+                         lambda m: place(form, m, form.RULES)):
+                return page.back("studio_editor.about")
+        elif do == "add_language":
+            code = (add.new_language.data or "").strip()
+            if page.save(lambda doc: editing.add_language(doc, code, tuple(i18n.LANGUAGES)),
+                         lambda m: place(add, m, add.RULES)):
+                return page.back("studio_editor.about", note=gettext(
+                    "Added %(language)s. Its texts are missing until they are translated.",
+                    language=_language_name(code)))
+        elif do == "remove_language":
+            code = request.form.get("language", "")
+            if page.save(lambda doc: editing.remove_language(doc, code),
+                         page.refuse_row("languages")):
+                if page.lang == code:
+                    page.lang = page.languages[0]
+                return page.back("studio_editor.about", note=gettext(
+                    "Removed %(language)s from the flow's languages. Its texts are still in "
+                    "the file.", language=_language_name(code)))
+        else:
+            abort(400)
+    return page.render("studio/edit_flow.html", [form, add], form=form, add=add,
+                       default=page.languages[0] if page.languages else None,
+                       others=page.languages[1:], posted_language=(
+                           request.form.get("language") if do == "remove_language" else None))
+
+
 # ---------------------------------------------------------------- a step
 
 
@@ -195,6 +249,8 @@ def edit_step(flow_id: str, step_id: str):
                        "label": request.form.get("item_label", ""),
                        "official": request.form.get("item_official", ""),
                        "show_if": request.form.get("item_show_if", "")}
+            changed.update({k: request.form[f"item_{k}"] for k in OPTION_TEXTS
+                            if f"item_{k}" in request.form})
             if page.save(lambda doc: editing.set_item(doc, step_id, item, changed, page.lang),
                          page.refuse_row(f"item-{item}")):
                 return page.back("studio_editor.edit_step", **here)
@@ -211,6 +267,7 @@ def edit_step(flow_id: str, step_id: str):
             abort(400)
     items = [editing.item_values(page.doc, step_id, i, page.lang) for i in values["items"]]
     return page.render("studio/edit_step.html", [form, add_field, add_item], step=card,
+                       has_end=editor_forms.has_end(),
                        form=form, add_field=add_field, add_item=add_item, items=items,
                        posted_item=item if do == "item_save" else None)
 
@@ -265,6 +322,8 @@ def edit_field(flow_id: str, step_id: str, field_id: str):
             changed = {"value": request.form.get("choice_value", ""),
                        "label": request.form.get("choice_label", ""),
                        "official": request.form.get("choice_official", "")}
+            changed.update({k: request.form[f"choice_{k}"] for k in OPTION_TEXTS
+                            if f"choice_{k}" in request.form})
             if page.save(lambda doc: editing.set_choice(doc, step_id, field_id, choice, changed,
                                                         page.lang),
                          page.refuse_row(f"choice-{choice}")):

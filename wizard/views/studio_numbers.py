@@ -13,7 +13,7 @@ import datetime
 import io
 import json
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,7 +26,13 @@ from ..people_forms import OptionalField
 
 bp = drafting.blueprint("studio_numbers")
 
-RETENTION_MAX_DAYS = 3650
+
+
+def _retention_max() -> int:
+    """Every walkthrough idle SESSION_IDLE_DAYS is erased anyway (the families are told so):
+    a flow's retention period can only be shorter."""
+    return current_app.config["SESSION_IDLE_DAYS"]
+
 DEVICE_NAMES = {"phone": N_("Phones"), "tablet": N_("Tablets"), "computer": N_("Computers"),
                 "unknown": N_("Unknown devices")}
 
@@ -64,9 +70,10 @@ class RetentionForm(FlaskForm):
 
     days = OptionalField(
         N_("Days to keep confirmed answers"),
-        hint=lambda: gettext("Counted from the day the family confirmed. Leave empty for no "
-                             "limit (idle sessions are still erased). At most %(max)d.",
-                             max=RETENTION_MAX_DAYS),
+        hint=lambda: gettext("Counted from the day the family confirmed. Leave empty to keep "
+                             "them until they are idle %(max)d days, when every walkthrough "
+                             "is erased; a retention period can only be shorter.",
+                             max=_retention_max()),
         attrs={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 4,
                "autocomplete": "off"})
     def validate_days(self, field) -> None:
@@ -74,10 +81,10 @@ class RetentionForm(FlaskForm):
         field.data = text
         if not text:
             return
-        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= RETENTION_MAX_DAYS:
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= _retention_max():
             raise ValidationError(gettext(
                 "Enter a whole number of days from 1 to %(max)d, or leave it empty",
-                max=RETENTION_MAX_DAYS))
+                max=_retention_max()))
 
     @property
     def value(self) -> int | None:
@@ -162,7 +169,7 @@ def dashboard_page(flow_id: str, version: int):
     return render_template(
         "studio/dashboard.html", flow=flow, numbers=numbers, filters=filters,
         filtered=language != dashboard.ALL or device != dashboard.ALL,
-        time_taken=_time_taken(numbers["median_seconds"]),
+        time_taken=_time_taken(numbers["median_seconds"]), median_min=dashboard.MEDIAN_MIN,
         is_admin=is_admin, form=_retention_form(flow_id) if is_admin else None,
         versions=[v["version"] for v in s.versions(flow_id)], summary=[])
 

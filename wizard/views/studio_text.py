@@ -293,11 +293,11 @@ def _imported(draft: drafting.Draft, form: PoUploadForm):
         return [gettext("The draft is not a flow yet: fix it in the YAML editor first")], None
     try:
         translations.check_po(po_text)
-    except PoFileError as exc:
+        lang = translations.catalog_language(po_text)
+        named = translations.catalog_flow(po_text)
+    except (PoFileError, ValueError) as exc:  # babel: ValueError for a bad Language header
         return [gettext("This is not a PO file that can be read: %(detail)s",
                         detail=str(exc))], None
-    lang = translations.catalog_language(po_text)
-    named = translations.catalog_flow(po_text)
     if named is not None and named != draft.flow_id:
         return [gettext("This file is for the flow %(other)s, not %(flow)s: nothing was "
                         "imported", other=named, flow=draft.flow_id)], None

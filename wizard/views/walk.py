@@ -94,7 +94,7 @@ def step(w: Walker, sess: dict, flow: Flow, answers: dict, j: engine.Journey, st
             return go(i18n.url_in(switch, here()))
         valid = form.validate()
         if request.form.get("then") == "save":
-            return go(_save_for_later(w, sess, step_id, form))
+            return go(_save_for_later(w, sess, step_id, form, flow.place(step_id)))
         if not valid:
             # Post/redirect/get even for mistakes: the phone's Back button then never lands on
             # "Confirm form resubmission". The typed values wait in the database, not in a
@@ -155,13 +155,14 @@ def _family_words(w: Walker, flow: Flow, j: engine.Journey, current) -> dict | N
     return display.in_language(flow, j, current, helping["family_lang"])
 
 
-def _save_for_later(w: Walker, sess: dict, step_id: str, form: forms.StepForm) -> str:
+def _save_for_later(w: Walker, sess: dict, step_id: str, form: forms.StepForm,
+                    reached: int | None) -> str:
     """"Save and continue later" from a step: save the page's valid answers, keep what was
     typed with a mistake for when the page is opened again; returns the save page's URL."""
     if form.data:
         try:
             get_store().save_answers(sess["id"], form.data, entered_by=w.entered_by,
-                                     device=w.device)
+                                     device=w.device, reached=reached)
             w.note("change", step=step_id, fields=sorted(form.data))
         except store.Conflict:  # another phone saved meanwhile: that page will show it
             pass
