@@ -158,7 +158,7 @@ def answers_before(outline: list[dict], step_id: str, field_id: str | None = Non
 
 class AddStepForm(PageForm):
     new_step_id = PageField(N_("Id of the new step"), hint=lambda: gettext(
-        "Lower-case letters, digits and dashes, like school-choice. It is part of the page's "
+        "Lower-case letters, digits and dashes, like hukou-permit. It is part of the page's "
         "address."), attrs=ID_ATTRS)
     new_step_kind = RadiosField(N_("Kind of step"), choices=list(KIND_LABELS.items()))
     new_step_title = PageField(N_("Title of the new step"), attrs={"maxlength": 120})

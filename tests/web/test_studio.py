@@ -393,3 +393,28 @@ def test_yaml_that_cannot_be_read_safely_is_not_saved(staff, db):
                               data={"source": text, "revision": revision(page)})
         assert response.status_code == 422, text[:30]
         assert db.draft("branching") == before
+
+
+def _publish(staff, db, change, move="move", **mapping):
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/yaml").data
+    assert staff.post("/studio/branching/draft/yaml", data={
+        "source": change(db.draft("branching")["source"]),
+        "revision": revision(page)}).status_code == 303
+    publish = staff.get("/studio/branching/draft/publish").data
+    response = staff.post("/studio/branching/draft/publish", data={
+        "revision": revision(publish), "move": move, **mapping})
+    assert response.status_code == 303, response.data
+
+
+def test_checks_not_yet_confirmed_carry_over_a_second_move(app, staff, db):
+    family = _family(app, [BIRTH, ("hukou", {"hukou": "other"}),
+                           ("permit", {"has_permit": "yes"})])
+    _publish(staff, db, lambda s: s.replace("Do you have a Shanghai residence permit?",
+                                            "Do you hold a Shanghai residence permit?"))
+    assert "This question changed" in family.get(f"{BR}/review").data.decode()
+    # Version 3 changes only the summary: the family has still not confirmed.
+    _publish(staff, db, lambda s: s.replace("For tests", "For tests again"))
+    review = family.get(f"{BR}/review").data.decode()
+    assert "Do you hold a Shanghai residence permit?" in review
+    assert "This question changed" in review
