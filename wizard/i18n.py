@@ -8,7 +8,6 @@ Simplified Chinese.
 from __future__ import annotations
 
 import datetime
-import re
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from markupsafe import Markup
 
 from .flow import markdown
 from .flow.model import Text, pick
+from .flow.placeholders import keep_suffixes
 
 DEFAULT = "zh_Hans"
 # code -> (name in itself, BCP 47 tag for lang="", text direction)
@@ -155,14 +155,9 @@ def plain(text: Text | None, default_lang: str = DEFAULT) -> str:
     return pick(text, current(), default_lang)[0]
 
 
-# Babel writes Uyghur dates as "22-ئاپرېل": a number and its suffix joined by a hyphen, which
-# a narrow screen may break at. U+2011 is a hyphen that never breaks.
-_NUMBER_SUFFIX = re.compile(r"(?<=[0-9])-(?=[^\W\d_])")
-
-
 def format_date(day, fmt: str = "long") -> str:
     """A date in the page's language, its numbers never parted from their suffixes."""
-    return _NUMBER_SUFFIX.sub("\u2011", _babel_format_date(day, fmt))
+    return keep_suffixes(_babel_format_date(day, fmt))
 
 
 # Helpers, staff and the families they help are in China: times are shown on its clock.
@@ -177,7 +172,7 @@ def format_moment(iso: str | None, zone: str = TIME_ZONE) -> str:
     moment = datetime.datetime.fromisoformat(iso)
     day, clock = (format_skeleton(skeleton, moment, tzinfo=ZoneInfo(zone), locale=get_locale())
                   for skeleton in ("MMMd", "Hm"))
-    return _NUMBER_SUFFIX.sub("\u2011", f"{day} {clock}")
+    return keep_suffixes(f"{day} {clock}")
 
 
 @contextmanager

@@ -359,3 +359,17 @@ def test_timezone():
         assert result.flow is None
         assert [p.path for p in result.errors] == ["timezone"], result.errors
         assert words in result.errors[0].message and result.errors[0].line == 9
+
+
+def test_a_choice_may_be_offered_only_for_some_earlier_answers():
+    d = doc()
+    # The permit step's yes/no gets a choice-level condition on the earlier hukou answer.
+    hukou = d["steps"][1]["fields"][0]
+    hukou["choices"][1]["show_if"] = "child_dob"
+    result = loader.load_document(d, "x.yaml")
+    assert not result.errors, result.errors
+    assert result.flow.steps[1].fields[0].choices[1].show_if is not None
+    # A choice's condition reads earlier answers only, like a field's: named with its path.
+    d = doc()
+    d["steps"][1]["fields"][0]["choices"][1]["show_if"] = "mobile == '1'"
+    only(d, "steps[1].fields[0].choices[1].show_if", "mobile")

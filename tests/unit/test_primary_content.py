@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from wizard import engine
-from wizard.flow import loader, markdown
+from wizard.flow import loader, markdown, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FLOW_FILE = ROOT / "flows" / "primary-shanghai.yaml"
@@ -41,19 +41,24 @@ def walked():
 
 
 def texts():
-    """(key path, language, text) of every text a family reads, straight from the YAML."""
+    """(key path, language, text) of every text a family reads, from the YAML with its
+    {data.key} placeholders filled in as the loader does."""
     doc = yaml.safe_load(FLOW_FILE.read_text("utf-8"))
     default = doc["languages"][0]
+    data = doc.get("data") or {}
+
+    def filled(text, lang):
+        return placeholders.fill(text, lang, data) if isinstance(text, str) else text
 
     def walk(node, path):
         if isinstance(node, dict):
             for key, value in node.items():
                 child = f"{path}.{key}" if path else str(key)
                 if key in loader.TEXT_KEYS and isinstance(value, str):
-                    yield f"{child}.{default}", default, value
+                    yield f"{child}.{default}", default, filled(value, default)
                 elif key in loader.TEXT_KEYS and isinstance(value, dict):
                     for lang, text in value.items():
-                        yield f"{child}.{lang}", lang, text
+                        yield f"{child}.{lang}", lang, filled(text, lang)
                 elif key != "data":
                     yield from walk(value, child)
         elif isinstance(node, list):
@@ -274,30 +279,32 @@ def test_a_too_young_child_ends_the_walkthrough_on_the_age_page(flow):
 # ---------------------------------------------------------------- dates against the facts
 
 
-DATE_TEXTS = {
-    # data key: the way the texts write that date
-    "registration_opens": ("4月12日", "12 April"),
-    "registration_closes": ("4月25日", "25 April"),
-    "application_opens": ("5月7日", "7 May"),
-    "application_closes_private": ("5月9日", "9 May"),
-    "application_closes_public": ("5月11日", "11 May"),
-    "admission_messages_from": ("5月20日", "20 May"),
-    "migrant_procedures_by": ("8月10日", "10 August"),
-}
+# The estimated dates of `data`, which texts show through placeholders ({data.key:day}).
+DATE_KEYS = ("registration_opens", "registration_closes", "application_opens",
+             "application_closes_private", "application_closes_public",
+             "admission_messages_from", "migrant_procedures_by")
+OLD_FORMS = {"zh_Hans": lambda d: f"{d.month}月{d.day}日", "en": lambda d: f"{d.day} {d:%B}"}
 
 
-def _written(iso, lang):
-    day = datetime.date.fromisoformat(iso)
-    if lang == "zh_Hans":
-        return f"{day.month}月{day.day}日"
-    return f"{day.day} {day:%B}"
+def _written(flow, key, lang):
+    """How the pages write that date (what the placeholder becomes)."""
+    return placeholders.show(flow.data[key], lang, day_only=True)
 
 
-def test_the_dates_in_the_texts_are_the_dates_of_the_data(flow):
-    for key, (zh, en) in DATE_TEXTS.items():
-        assert _written(flow.data[key], "zh_Hans") == zh, key
-        assert _written(flow.data[key], "en") == en, key
+def test_the_dates_in_the_texts_come_from_the_data(flow):
+    """No text repeats a date of `data` by hand: each names it, so that changing `data` for
+    a new year changes every text."""
+    lines = [line for line in FLOW_FILE.read_text("utf-8").split("\n")
+             if not line.lstrip().startswith("#")]
+    body = "\n".join(lines[next(i for i, line in enumerate(lines) if line == "steps:"):])
+    for key in DATE_KEYS:
+        day = datetime.date.fromisoformat(flow.data[key])
+        for lang, form in OLD_FORMS.items():
+            assert not re.search(rf"(?<![0-9]){re.escape(form(day))}(?![0-9])", body), \
+                f"a text writes data.{key} by hand ({form(day)}): use {{data.{key}:day}}"
         assert key in flow.data["typical"], f"{key} is an estimate: list it under typical"
+    for key in ("registration_opens", "registration_closes", "application_opens"):
+        assert f"{{data.{key}:day}}" in body, key
     assert flow.opens.isoformat() == flow.data["registration_opens"]
     assert flow.deadline.isoformat() == flow.data["registration_closes"]
     assert flow.data["application_opens"] < flow.data["application_closes_private"] \
@@ -307,8 +314,8 @@ def test_the_dates_in_the_texts_are_the_dates_of_the_data(flow):
 def test_every_text_with_a_2027_estimate_says_it_is_one():
     """A text that gives an estimated 2027 date also says to check this year's notice, and one
     that gives the deadline also says when registration opens."""
-    estimates = {lang: [pair[i] for pair in DATE_TEXTS.values()]
-                 for i, lang in enumerate(LANGUAGES)}
+    flow = walked()[0]
+    estimates = {lang: [_written(flow, key, lang) for key in DATE_KEYS] for lang in LANGUAGES}
     caveat = {"zh_Hans": ("以当年的通知为准", "只见于", "以区里和学校的通知为准"),
               "en": ("check this year's notice", "one source only",
                      "follow your district's and school's notice")}
@@ -319,9 +326,9 @@ def test_every_text_with_a_2027_estimate_says_it_is_one():
         if any(re.search(rf"(?<![0-9]){re.escape(d)}", shown) for d in estimates[lang]) \
                 and not any(c in shown for c in caveat[lang]):
             bare.append(path)
-        close, opens = DATE_TEXTS["registration_closes"], DATE_TEXTS["registration_opens"]
-        i = LANGUAGES.index(lang)
-        if close[i] in shown and opens[i] not in shown:
+        close = _written(flow, "registration_closes", lang)
+        opens = _written(flow, "registration_opens", lang)
+        if close in shown and opens not in shown:
             lonely.append(path)
     assert not bare, bare
     assert not lonely, lonely

@@ -481,9 +481,9 @@ def choice_values(doc: CommentedMap, step_id: str, field_id: str, value: str, la
 
 def set_choice(doc: CommentedMap, step_id: str, field_id: str, value: str, values: dict,
                lang: str) -> None:
-    """Set label, official, hint, help or value. Choices have no show_if (the schema refuses
-    it): show the field conditionally, or use a checklist item, which may have one. Renaming a
-    value does not rewrite conditions that compare with it: the loader names those."""
+    """Set label, official, hint, help, show_if (offered only for some answers) or value.
+    Renaming a value does not rewrite conditions that compare with it: the loader names
+    those."""
     _check_lang(doc, lang)
     _refuse_unknown(values, CHOICE_KEYS, "a choice")
     field = _find_field(doc, step_id, field_id)[2]

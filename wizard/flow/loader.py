@@ -34,7 +34,7 @@ import jsonschema
 import regex
 import yaml
 
-from . import conditions, markdown
+from . import conditions, markdown, placeholders
 from .model import Choice, Field, Flow, Step
 
 # Bounds on one flow file (documented in docs/flow-format.md). The shipped
@@ -471,7 +471,7 @@ class _Checker:
         declared = doc.get("languages") if isinstance(doc.get("languages"), list) else []
         languages = [x for x in declared if isinstance(x, str)] or ["zh_Hans"]
         data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
-        self.check_texts(doc, "", languages)
+        self.check_texts(doc, "", languages, data)
         self.check_data_dates(data, "data")
         if doc.get("timezone") is not None:
             self.check_timezone(doc["timezone"])
@@ -610,8 +610,10 @@ class _Checker:
         self.error("timezone", f"unknown time zone {_short(name)}{guess}; write an IANA time "
                    f"zone name such as {DEFAULT_TIMEZONE} or Asia/Urumqi")
 
-    def check_texts(self, node: Any, path: str, languages: list[str]) -> None:
-        """Markdown safety and missing translations, wherever a text sits."""
+    def check_texts(self, node: Any, path: str, languages: list[str],
+                    data: dict | None = None) -> None:
+        """Markdown safety, missing translations and `{data.key}` placeholders, wherever a
+        text sits."""
         if isinstance(node, dict):
             for key, value in node.items():
                 child = f"{path}.{key}" if path else str(key)
@@ -630,6 +632,12 @@ class _Checker:
                             self.warn(child, f"no '{lang}' text: the page will show the "
                                              f"'{languages[0]}' text instead")
                     for lang, text in texts.items():
+                        where = child if isinstance(value, str) else f"{child}.{lang}"
+                        for name, _form in placeholders.names(text) if isinstance(
+                                text, str) else []:
+                            said = placeholders.problem(name, data or {})
+                            if said:
+                                self.error(where, said)
                         if lang not in languages:
                             self.warn(f"{child}.{lang}", f"'{lang}' is not in this flow's "
                                       "languages; add it to 'languages' or remove this text")
@@ -637,10 +645,10 @@ class _Checker:
                             self.check_markdown(
                                 text, child if isinstance(value, str) else f"{child}.{lang}")
                 elif key != "data":
-                    self.check_texts(value, child, languages)
+                    self.check_texts(value, child, languages, data)
         elif isinstance(node, list):
             for i, item in enumerate(node):
-                self.check_texts(item, f"{path}[{i}]", languages)
+                self.check_texts(item, f"{path}[{i}]", languages, data)
 
     def check_markdown(self, text: str, path: str) -> None:
         # Parsing Markdown costs up to ~20 µs a character (text full of '!['), hence a budget.
@@ -802,6 +810,11 @@ class _Checker:
             self.error(path, "an input field needs a 'label' (the question it asks)")
         self.condition(fld.get("show_if"), f"{path}.show_if", data, earlier, all_fields,
                        same_step={}, step_index=step_index, own=fld.get("id"))
+        # A choice offered only for some answers (the engine and journey.js filter them).
+        for ci, choice in _dicts(fld.get("choices")):
+            self.condition(choice.get("show_if"), f"{path}.choices[{ci}].show_if", data,
+                           earlier, all_fields, same_step={}, step_index=step_index,
+                           own=fld.get("id"))
         if isinstance(fld.get("pattern"), str):
             try:
                 regex.compile(fld["pattern"])  # what answers are matched with (fieldtypes)
@@ -895,7 +908,10 @@ class _Checker:
         def text(value: Any) -> dict | None:
             if value is None:
                 return None
-            return {default: value} if isinstance(value, str) else dict(value)
+            texts = {default: value} if isinstance(value, str) else dict(value)
+            # `{data.key}` in a text: the value, as each language writes it (placeholders.py).
+            return {lang: placeholders.fill(t, lang, data) if isinstance(t, str) else t
+                    for lang, t in texts.items()}
 
         def rule(source: Any) -> Any:
             if not source:
