@@ -91,9 +91,7 @@ def unreadable(result: LoadResult) -> list[Problem]:
     """The problems that keep a text from being read at all (not YAML, too big, nested too
     deep): such a text is never saved as a draft, so that every studio page can open the
     draft it has. Anything else may be saved and fixed later."""
-    if result.flow is not None:
-        return []
-    return [p for p in result.errors if not p.path]
+    return result.errors if result.unreadable else []
 
 
 def get(flow_id: str) -> Draft | None:

@@ -168,10 +168,13 @@ def sentences(changes: list[Mapping[str, Any]] | None) -> list[str]:
 # ---------------------------------------------------------------- preview's sample answers
 
 
-def samples(flow_id: str) -> dict:
+def samples(flow: Flow) -> dict:
     """Sample answers a staff member tried in the preview, kept in their own cookie session
-    (made-up answers, never a family's)."""
-    return dict(session.get("preview", {}).get(flow_id, {}))
+    (made-up answers, never a family's): those the draft, as it is now, can still take (a
+    question may have changed type since)."""
+    tried = session.get("preview", {}).get(flow.id, {})
+    return {k: v for k, v in tried.items()
+            if (f := flow.field(k)) is not None and f.is_input and versions.fits(f, v)}
 
 
 def set_samples(flow_id: str, answers: Mapping[str, Any]) -> None:

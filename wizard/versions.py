@@ -165,6 +165,11 @@ def _rename_choices(value: Any, renames: Mapping[str, str]) -> Any:
     return value
 
 
+def fits(field: Field, value: Any) -> bool:
+    """Whether a stored answer can stand, unchanged, as an answer to `field`."""
+    return _fit(field, value)[0]
+
+
 def _fit(field: Field, value: Any) -> tuple[bool, Any]:
     """(True, the value as `field` stores it) when it can be carried without changing it;
     (False, None) otherwise.

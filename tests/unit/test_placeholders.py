@@ -57,5 +57,27 @@ def test_the_loader_fills_texts_and_names_a_wrong_placeholder_with_its_path():
     said = [str(p) for p in bad.errors]
     assert any("steps[0].body.zh_Hans: '{data.close}' names no key of 'data'" in p
                for p in said), said
-    assert any("steps[0].body.en: '{data.districts}' is a list or a mapping" in p
+    assert any("steps[0].body.en: '{data.districts}' is not a date, a number or a word" in p
                for p in said), said
+
+
+@pytest.mark.parametrize("written", ["{data.closes:year}", "{ data.closes }", "{data.closes:Day}",
+                                     "{data.districts}", "{data.flag}", "{data.word:day}"])
+def test_a_placeholder_that_cannot_be_filled_is_refused_never_shown(written):
+    source = SOURCE.replace("  districts: [a, b]", "  districts: [a, b]\n  flag: true\n"
+                            "  word: office").replace("Closes {data.closes:day}", written)
+    result = loader.load_text(source, "t.yaml")
+    assert result.flow is None
+    assert any("steps[0].title.en:" in str(p) and written in str(p) for p in result.errors), \
+        result.errors
+
+
+def test_a_link_may_come_from_data_and_is_checked_as_it_will_be_shown():
+    source = SOURCE.replace("  districts: [a, b]", "  portal: https://zwdt.sh.gov.cn\n"
+                            "  bad: http://insecure.example").replace(
+        '"It closes on {data.closes}."', '"[The portal]({data.portal})"')
+    result = loader.load_text(source, "t.yaml")
+    assert not result.errors, result.errors
+    assert result.flow.steps[0].body["en"] == "[The portal](https://zwdt.sh.gov.cn)"
+    refused = loader.load_text(source.replace("({data.portal})", "({data.bad})"), "t.yaml")
+    assert any("steps[0].body.en" in str(p) for p in refused.errors), refused.errors

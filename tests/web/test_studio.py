@@ -418,3 +418,28 @@ def test_checks_not_yet_confirmed_carry_over_a_second_move(app, staff, db):
     review = family.get(f"{BR}/review").data.decode()
     assert "Do you hold a Shanghai residence permit?" in review
     assert "This question changed" in review
+
+
+def test_a_top_level_mistake_is_saved_with_its_problem_not_refused(staff, db):
+    staff.post("/studio/branching/draft/start")
+    page = staff.get("/studio/branching/draft/yaml").data
+    typo = db.draft("branching")["source"].replace("minutes: 5", "mintues: 5")
+    saved = staff.post("/studio/branching/draft/yaml", data={"source": typo,
+                                                             "revision": revision(page)})
+    assert saved.status_code == 303 and db.draft("branching")["source"] == typo
+    assert "mintues" in staff.get("/studio/branching/draft/yaml").data.decode()
+
+
+def test_sample_answers_that_no_longer_fit_the_draft_are_dropped(staff, db):
+    staff.post("/studio/branching/draft/start")
+    staff.post("/studio/branching/draft/preview/hukou?in=en", data={"hukou": "other"})
+    staff.post("/studio/branching/draft/preview/permit?in=en", data={"has_permit": "yes"})
+    draft = db.draft("branching")
+    # has_permit becomes a date question: the sample "yes" cannot be its answer any more.
+    changed = draft["source"].replace("      - id: has_permit\n        type: yes_no",
+                                      "      - id: has_permit\n        type: date")
+    assert changed != draft["source"]
+    db.save_draft("branching", changed, draft["revision"], "user:1")
+    page = staff.get("/studio/branching/draft/preview/hukou?in=en")
+    assert page.status_code == 200 and b"<code>has_permit</code>" not in page.data
+    assert b"<code>hukou</code>" in page.data

@@ -126,6 +126,9 @@ class Problem:
 class LoadResult:
     flow: Flow | None
     problems: list[Problem] = field(default_factory=list)
+    # The text could not be read at all (too big, a character YAML refuses, not YAML, nested
+    # too deep): nothing else of it was checked.
+    unreadable: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -249,7 +252,7 @@ def load_text(text: str, filename: str = "<flow>") -> LoadResult:
     too_big = _size_problem(len(text), filename, at_least=True) or _size_problem(
         len(text.encode("utf-8", "surrogatepass")), filename)
     if too_big:
-        return LoadResult(None, [too_big])
+        return LoadResult(None, [too_big], unreadable=True)
     # Characters YAML refuses (NUL, other control characters, lone surrogates), found here so
     # that either parser reports them alike, with their line.
     bad = _NON_PRINTABLE.search(text)
@@ -257,7 +260,7 @@ def load_text(text: str, filename: str = "<flow>") -> LoadResult:
         return LoadResult(None, [Problem(
             filename, "", f"this line holds a character that a flow file cannot contain "
             f"({bad.group()!r}, a control character or a lone surrogate); remove it",
-            line=text.count("\n", 0, bad.start()) + 1)])
+            line=text.count("\n", 0, bad.start()) + 1)], unreadable=True)
     lines: dict[str, int] = {}
     dups: list = []
     try:
@@ -271,13 +274,15 @@ def load_text(text: str, filename: str = "<flow>") -> LoadResult:
         if node is not None:
             _walk_lines(node, "", lines, dups)
     except _Refused as exc:
-        return LoadResult(None, [Problem(filename, "", exc.message, line=exc.line)])
+        return LoadResult(None, [Problem(filename, "", exc.message, line=exc.line)],
+                          unreadable=True)
     except yaml.YAMLError as exc:
-        return LoadResult(None, [_yaml_problem(exc, text, filename)])
+        return LoadResult(None, [_yaml_problem(exc, text, filename)], unreadable=True)
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         # Python refused a value (a float or date it cannot make); YAML gave no line.
         return LoadResult(None, [Problem(filename, "", f"a value in this file cannot be read "
-                                         f"({_clip(str(exc))}); check numbers and dates")])
+                                         f"({_clip(str(exc))}); check numbers and dates")],
+                          unreadable=True)
     result = load_document(doc, filename, source=text, lines=lines)
     for path, line in dups:
         result.problems.insert(0, Problem(
@@ -633,17 +638,16 @@ class _Checker:
                                              f"'{languages[0]}' text instead")
                     for lang, text in texts.items():
                         where = child if isinstance(value, str) else f"{child}.{lang}"
-                        for name, _form in placeholders.names(text) if isinstance(
-                                text, str) else []:
-                            said = placeholders.problem(name, data or {})
-                            if said:
+                        if isinstance(text, str) and "data" in text:
+                            for said in placeholders.problems(text, data or {}):
                                 self.error(where, said)
                         if lang not in languages:
                             self.warn(f"{child}.{lang}", f"'{lang}' is not in this flow's "
                                       "languages; add it to 'languages' or remove this text")
                         if key in MARKDOWN_KEYS and isinstance(text, str):
-                            self.check_markdown(
-                                text, child if isinstance(value, str) else f"{child}.{lang}")
+                            # As it will be rendered: with the values of `data` in it.
+                            self.check_markdown(placeholders.fill(text, lang, data or {}),
+                                                where)
                 elif key != "data":
                     self.check_texts(value, child, languages, data)
         elif isinstance(node, list):

@@ -31,20 +31,37 @@ def keep_suffixes(text: str) -> str:
     return _NUMBER_SUFFIX.sub("\u2011", text)
 
 
-def names(text: str) -> list[tuple[str, str | None]]:
-    """The (data key, format) pairs a text names."""
-    return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(text)]
+# Anything that looks meant as a placeholder ("{data.x:year}", "{ data.x }"): what PLACEHOLDER
+# does not match exactly is a mistake, never shown to families as it is.
+_LOOKS_LIKE = re.compile(r"\{\s*data\s*\.[^{}\n]{0,80}\}?")
+
+
+def problems(text: str, data: Mapping[str, Any]) -> list[str]:
+    """Why the placeholders of a text cannot all be filled in (empty when they can)."""
+    found = []
+    for m in _LOOKS_LIKE.finditer(text):
+        exact = PLACEHOLDER.fullmatch(m.group())
+        if exact is None:
+            found.append(f"'{m.group()}' is not a placeholder this loader knows: write "
+                         "{data.key} or, for a date without its year, {data.key:day}")
+            continue
+        key, form = exact.group(1), exact.group(2)
+        if key not in data:
+            known = ", ".join(sorted(data)) or "none"
+            found.append(f"'{m.group()}' names no key of 'data' (its keys: {known})")
+        elif isinstance(data[key], bool) or not isinstance(data[key], (str, int, float,
+                                                                        datetime.date)):
+            found.append(f"'{m.group()}' is not a date, a number or a word, which is all a "
+                         "text can show")
+        elif form == "day" and _date(data[key]) is None:
+            found.append(f"'{m.group()}': ':day' is for dates, and data.{key} is not one")
+    return found
 
 
 def problem(key: str, data: Mapping[str, Any]) -> str | None:
     """Why `{data.key}` cannot be filled in, or None."""
-    if key not in data:
-        known = ", ".join(sorted(data)) or "none"
-        return f"'{{data.{key}}}' names no key of 'data' (its keys: {known})"
-    if not isinstance(data[key], (str, int, float, datetime.date)) or isinstance(data[key],
-                                                                                 bool):
-        return f"'{{data.{key}}}' is a list or a mapping, which a text cannot show"
-    return None
+    said = problems(f"{{data.{key}}}", data)
+    return said[0] if said else None
 
 
 def _date(value: Any) -> datetime.date | None:

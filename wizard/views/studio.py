@@ -245,7 +245,7 @@ def preview(flow_id: str, step_id: str | None = None):
     if request.method == "POST" and request.form.get("reset"):
         publishing.set_samples(flow_id, {})
         return redirect(url_for("studio.preview", flow_id=flow_id, **{"in": lang}), 303)
-    samples = publishing.samples(flow_id)
+    samples = publishing.samples(flow)
     j = engine.journey(flow, samples)
     current = flow.step(step_id) if step_id else (j.steps[0] if j.steps else None)
     if current is None:
