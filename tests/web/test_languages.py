@@ -229,7 +229,8 @@ def studio_pages(admin, q):
               ("studio-preview", admin.get(f"{d}/preview/hukou" + q)),
               ("studio-publish", admin.get(f"{d}/publish" + q)),
               ("studio-dashboard", admin.get("/studio/branching/v/1/dashboard" + q)),
-              ("studio-retention", admin.get("/studio/branching/retention" + q))]
+              ("studio-retention", admin.get("/studio/branching/retention" + q)),
+              ("studio-compare", admin.get("/studio/branching/compare" + q))]
     assert all(r.status_code in (200, 422) for _name, r in pages), \
         [(name, r.status_code) for name, r in pages]
     return pages

@@ -443,3 +443,19 @@ def test_sample_answers_that_no_longer_fit_the_draft_are_dropped(staff, db):
     page = staff.get("/studio/branching/draft/preview/hukou?in=en")
     assert page.status_code == 200 and b"<code>has_permit</code>" not in page.data
     assert b"<code>hukou</code>" in page.data
+
+
+def test_any_two_versions_compare_in_sentences(app, staff, db):
+    _publish(staff, db, lambda s: s.replace("Do you have a Shanghai residence permit?",
+                                            "Do you hold a Shanghai residence permit?"))
+    _publish(staff, db, version_2)
+    assert b"Compare two versions" in staff.get("/studio/branching/").data
+    page = staff.get("/studio/branching/compare?from=1&to=3").data.decode()
+    assert "“mobile” renamed to “phone_number”" in page and "“has_permit” changed" in page
+    latest = staff.get("/studio/branching/compare").data.decode()  # 2 to 3 by default
+    assert "renamed to" in latest and "From version 2 to version 3" in latest
+    same = staff.get("/studio/branching/compare?from=2&to=2").data.decode()
+    assert "No differences." in same
+    assert staff.get("/studio/branching/compare?from=x&to=99999999999999999999").status_code \
+        == 200
+    assert staff.get("/studio/nothing-here/compare").status_code == 404

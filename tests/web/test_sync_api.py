@@ -908,3 +908,13 @@ def test_kept_responses_and_the_api_never_set_the_csrf_cookie(app):
                            data=json.dumps({"version": version, "changes": []}))
     assert response.status_code == 200
     assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_a_refused_answer_from_a_phone_counts_once_for_the_dashboard(client, db):
+    started(client)
+    bad = [change(1, "birth", {"child_dob": {"day": "31", "month": "2", "year": "2024"}})]
+    assert sync(client, bad).get_json()["results"][0]["status"] == "invalid"
+    assert sync(client, bad).get_json()["results"][0]["replayed"] is True  # sent again
+    rows = list(db.db.query("SELECT field_id, count FROM field_errors WHERE flow_id = "
+                            "'branching'"))
+    assert rows == [{"field_id": "child_dob", "count": 1}]

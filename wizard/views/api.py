@@ -183,6 +183,10 @@ def _apply(sess: dict, flow: Flow, change: dict, extra: dict, device: str,
                                {"status": "skipped", "reason": "step_hidden", **extra}, claimed)
     values, problems = forms.check_json(flow, j, step, change["values"], answers)
     if problems:
+        # Counted like the step page's refusals (the dashboard's hardest questions). A change
+        # seen before returned its result above, so a replay is never counted twice.
+        s.count_errors(flow.id, flow.version, step_id, sorted(problems), sess["locale"],
+                       sess.get("device_kind"))
         return s.record_change(sid, change_id, step_id,
                                {"status": "invalid", "errors": problems, **extra}, claimed)
     try:

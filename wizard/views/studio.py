@@ -24,6 +24,7 @@ from flask_babel import gettext
 from markupsafe import Markup
 
 from .. import (
+    catalog,
     display,
     drafting,
     engine,
@@ -31,11 +32,12 @@ from .. import (
     get_store,
     i18n,
     publishing,
+    security,
     store,
     studio_forms,
 )
 from ..drafting import studio_only
-from ..flow import editing
+from ..flow import diff, editing
 
 bp = drafting.blueprint("studio")
 
@@ -91,6 +93,26 @@ def _flow_page(flow_id: str, upload, problems: list[str] | None = None):
         draft_when=i18n.format_moment(draft.updated_at) if draft else None,
         settings=s.flow_settings(flow_id), upload=upload, upload_problems=problems), \
         422 if problems else 200
+
+
+@bp.get("/<flow_id>/compare")
+@studio_only
+def compare(flow_id: str):
+    """What changed between any two published versions, in sentences (GET form: works
+    without JavaScript)."""
+    _flow_exists(flow_id)
+    s = get_store()
+    numbers = [v["version"] for v in s.versions(flow_id)]
+    if not numbers:
+        abort(404)
+    older = security.whole_number(request.args.get("from"))
+    newer = security.whole_number(request.args.get("to"))
+    newer = newer if newer in numbers else numbers[0]
+    older = older if older in numbers else (numbers[1] if len(numbers) > 1 else numbers[0])
+    said = publishing.sentences(diff.diff(catalog.get(s, flow_id, older),
+                                          catalog.get(s, flow_id, newer)))
+    return render_template("studio/compare.html", flow_id=flow_id, numbers=numbers,
+                           older=older, newer=newer, said=said)
 
 
 @bp.post("/<flow_id>/draft/start")
