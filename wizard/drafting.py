@@ -47,6 +47,11 @@ def blueprint(name: str) -> Blueprint:
             request.max_form_memory_size = STUDIO_FIELD_MAX
             request.max_form_parts = STUDIO_PARTS_MAX
 
+    @bp.context_processor
+    def _stylesheet() -> dict:
+        # The studio's own styles: a family's pages never download them (page weight).
+        return {"studio_css": True}
+
     @bp.after_request
     def _private(response: Response) -> Response:
         # Drafts, figures and exports are staff's work: never kept by a shared phone's cache.

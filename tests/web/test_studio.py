@@ -459,3 +459,10 @@ def test_any_two_versions_compare_in_sentences(app, staff, db):
     assert staff.get("/studio/branching/compare?from=x&to=99999999999999999999").status_code \
         == 200
     assert staff.get("/studio/nothing-here/compare").status_code == 404
+
+
+def test_only_studio_pages_load_the_studio_stylesheet(app, staff):
+    assert b"css/studio.css" in staff.get("/studio/").data
+    family = app.test_client()
+    assert b"css/studio.css" not in family.get("/").data
+    assert b"css/studio.css" not in family.get(f"{BR}/").data
