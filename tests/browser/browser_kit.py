@@ -15,6 +15,7 @@ import datetime
 import functools
 import os
 import re
+import sqlite3
 import tempfile
 import threading
 from pathlib import Path
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from wizard import create_app, engine
+from wizard import accounts, create_app, engine
 from wizard.flow import loader
 from wizard.store import Store
 
@@ -93,6 +94,34 @@ class LiveServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.thread.join(5)
+
+
+# A password for the accounts tests make (helpers, staff, admins).
+PASSWORD = "correct horse 42"
+
+
+class Site:
+    """A live server of its own (its own database, so its own limits and accounts), with
+    the accounts given as (login, name, org, role); pages in English."""
+
+    def __init__(self, database: Path, *users: tuple[str, str, str, str]):
+        self.db = database
+        self.app = make_live_app(self.db)
+        for user in users:
+            self.add_user(*user)
+        self.server = LiveServer(self.app)
+        self.url = self.server.url
+
+    def add_user(self, login: str, name: str, org: str, role: str) -> None:
+        store = Store(self.db)
+        try:
+            store.create_user(login, name, org, role, "en", accounts.hash_password(PASSWORD))
+        finally:
+            store.close()
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        with sqlite3.connect(self.db) as con:
+            return con.execute(sql, params).fetchall()
 
 
 @pytest.fixture(scope="session")

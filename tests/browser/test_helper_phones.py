@@ -6,53 +6,24 @@ QR code, which the family finishes."""
 from __future__ import annotations
 
 import re
-import sqlite3
-from pathlib import Path
 
 import pytest
 import segno
 from browser_kit import (
     FLOW_ID,
     LOCAL,
+    PASSWORD,
     Family,
-    LiveServer,
+    Site,
     describe_violations,
-    make_live_app,
     open_flow,
     save_shot,
 )
 
-from wizard import accounts
-from wizard.store import Store
-
-PASSWORD = "correct horse 42"
-
-
-class Site:
-    """A live server of its own, with a helper's account."""
-
-    def __init__(self, tmp_path: Path):
-        self.db = tmp_path / "assist.sqlite3"
-        self.app = make_live_app(self.db)
-        self.add_user("wang", "Wang Fang", "Hope Centre", "volunteer")
-        self.server = LiveServer(self.app)
-        self.url = self.server.url
-
-    def add_user(self, login: str, name: str, org: str, role: str) -> None:
-        store = Store(self.db)
-        try:
-            store.create_user(login, name, org, role, "en", accounts.hash_password(PASSWORD))
-        finally:
-            store.close()
-
-    def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.db) as con:
-            return con.execute(sql, params).fetchall()
-
 
 @pytest.fixture
 def site(tmp_path):
-    s = Site(tmp_path)
+    s = Site(tmp_path / "assist.sqlite3", ("wang", "Wang Fang", "Hope Centre", "volunteer"))
     yield s
     s.server.stop()
 

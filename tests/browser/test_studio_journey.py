@@ -12,24 +12,18 @@ to their answer sheet.
 from __future__ import annotations
 
 import re
-import sqlite3
-from pathlib import Path
 
 import pytest
 from browser_kit import (
+    PASSWORD,
     PHONE,
     Family,
-    LiveServer,
+    Site,
     describe_violations,
-    make_live_app,
     new_phone_context,
     save_shot,
 )
 
-from wizard import accounts
-from wizard.store import Store
-
-PASSWORD = "correct horse 42"
 FLOW = "kg-helper-test"
 TITLE_ZH = "幼儿园入园登记小助手"
 TITLE_EN = "Kindergarten registration helper"
@@ -47,29 +41,9 @@ ENGLISH = {
 }
 
 
-class Site:
-    """A live server of its own (own database), with a staff member's account."""
-
-    def __init__(self, tmp_path: Path):
-        self.db = tmp_path / "studio.sqlite3"
-        self.app = make_live_app(self.db)
-        store = Store(self.db)
-        try:
-            store.create_user("chen", "Chen Li", "Street office", "staff", "en",
-                              accounts.hash_password(PASSWORD))
-        finally:
-            store.close()
-        self.server = LiveServer(self.app)
-        self.url = self.server.url
-
-    def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.db) as con:
-            return con.execute(sql, params).fetchall()
-
-
 @pytest.fixture
 def site(tmp_path):
-    s = Site(tmp_path)
+    s = Site(tmp_path / "studio.sqlite3", ("chen", "Chen Li", "Street office", "staff"))
     yield s
     s.server.stop()
 

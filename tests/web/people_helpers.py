@@ -17,6 +17,14 @@ def make_user(app, login="wang", role="volunteer", name="Wang Fang", org="Hope C
     return user_id
 
 
+def signed_in(app, login, role, **account):
+    """A phone of a new account, signed in (pages in the account's language: English)."""
+    make_user(app, login, role=role, **account)
+    client = app.test_client()
+    assert sign_in(client, login).status_code == 303
+    return client
+
+
 def sign_in(client, login="wang", password=PASSWORD):
     """POST the sign-in form; returns the response (303 on success)."""
     return client.post("/account/sign-in", data={"login": login, "password": password})

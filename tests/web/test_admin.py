@@ -4,7 +4,7 @@ passwords shown once, the audit log and its filters, and CSRF on every admin for
 import re
 
 import pytest
-from people_helpers import PASSWORD, make_user, sign_in
+from people_helpers import PASSWORD, make_user, sign_in, signed_in
 
 from wizard import store
 
@@ -12,10 +12,7 @@ from wizard import store
 @pytest.fixture
 def admin(app):
     """An admin's phone, signed in (pages in English: the account's language)."""
-    make_user(app, "boss", role="admin", name="Zhao Min", org="District Office")
-    client = app.test_client()
-    assert sign_in(client, "boss").status_code == 303
-    return client
+    return signed_in(app, "boss", "admin", name="Zhao Min", org="District Office")
 
 
 @pytest.fixture
@@ -27,7 +24,7 @@ def volunteer(app):
     return client
 
 
-def signed_in(client) -> bool:
+def still_signed_in(client) -> bool:
     response = client.get("/account/password")
     return response.status_code == 200
 
@@ -177,7 +174,7 @@ def test_adding_an_account_is_checked(admin, db, change, message, field):
 
 
 def test_disabling_signs_the_person_out_at_once(app, admin, volunteer, db):
-    assert signed_in(volunteer)
+    assert still_signed_in(volunteer)
     response = admin.post(f"/admin/users/{volunteer.user_id}/disable")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/users?done=disabled&user=" \
@@ -201,7 +198,7 @@ def test_an_admin_cannot_disable_themselves(admin, db):
     page = admin.post("/admin/users/1/disable")
     assert page.status_code == 422
     assert "You cannot disable your own account" in page.text and 'href="#users"' in page.text
-    assert not db.user(1)["disabled"] and signed_in(admin)
+    assert not db.user(1)["disabled"] and still_signed_in(admin)
 
 
 def test_another_admin_can_be_disabled(app, admin, db):
@@ -223,7 +220,7 @@ def test_a_reset_ends_the_sign_ins_and_forces_a_new_password(app, admin, volunte
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     password = one_time_password(page)
     assert "Every sign-in of theirs has ended" in page.text
-    assert not signed_in(volunteer)
+    assert not still_signed_in(volunteer)
     assert sign_in(volunteer).status_code == 422  # the old password is gone
     assert sign_in(volunteer, password=password).status_code == 303
     response = volunteer.get("/assist/")
@@ -240,7 +237,7 @@ def test_a_reset_ends_the_sign_ins_and_forces_a_new_password(app, admin, volunte
 def test_an_admin_does_not_reset_their_own_password(admin, db):
     page = admin.post("/admin/users/1/reset")
     assert page.status_code == 422 and "Change your own password" in page.text
-    assert signed_in(admin) and audit_rows(db, "password-reset") == []
+    assert still_signed_in(admin) and audit_rows(db, "password-reset") == []
 
 
 # ---------------------------------------------------------------- the audit log

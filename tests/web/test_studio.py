@@ -9,17 +9,14 @@ import re
 
 import pytest
 from family_helpers import BR, ROOT, begin
-from people_helpers import make_user, sign_in
+from people_helpers import make_user, sign_in, signed_in
 
 BRANCHING = (ROOT / "tests" / "flows" / "branching.yaml").read_text("utf-8")
 
 
 @pytest.fixture
 def staff(app):
-    make_user(app, "lee", role="staff", name="Lee Min", org="Street office")
-    client = app.test_client()
-    assert sign_in(client, "lee").status_code == 303
-    return client
+    return signed_in(app, "lee", "staff", name="Lee Min", org="Street office")
 
 
 def revision(page: bytes) -> str:

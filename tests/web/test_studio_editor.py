@@ -6,7 +6,7 @@ draft the forms make loads without errors."""
 import re
 
 import pytest
-from people_helpers import make_user, sign_in
+from people_helpers import make_user, sign_in, signed_in
 
 from wizard.flow import loader
 
@@ -15,10 +15,7 @@ DRAFT = "/studio/branching/draft/"
 
 @pytest.fixture
 def staff(app):
-    make_user(app, "lee", role="staff", name="Lee Min", org="Street office")
-    client = app.test_client()
-    assert sign_in(client, "lee").status_code == 303
-    return client
+    return signed_in(app, "lee", "staff", name="Lee Min", org="Street office")
 
 
 @pytest.fixture

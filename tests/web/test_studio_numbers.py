@@ -10,7 +10,7 @@ import re
 
 import pytest
 from family_helpers import ROOT
-from people_helpers import make_user, sign_in
+from people_helpers import make_user, sign_in, signed_in
 
 from wizard import store
 from wizard.flow import loader
@@ -84,13 +84,6 @@ def seeded(app, db):
         db.count_errors(KG_ID, V, "guardian", ["guardian1_mobile"], "en", "phone")
     db.count_errors(KG_ID, V, "child-details", ["child_name", "child_id"], "zh_Hans", "tablet")
     return ids
-
-
-def signed_in(app, login, role):
-    make_user(app, login, role=role)
-    client = app.test_client()
-    assert sign_in(client, login).status_code == 303
-    return client
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from family_helpers import ROOT
-from people_helpers import make_user, sign_in
+from people_helpers import make_user, sign_in, signed_in
 
 from wizard.flow import loader
 
@@ -25,11 +25,8 @@ HUKOU = "steps[1].title"
 
 @pytest.fixture
 def staff(app, db):
-    make_user(app, "lee", role="staff", name="Lee Min", org="Street office")
     db.save_draft("branching", DRAFT, None, "user:1")
-    client = app.test_client()
-    assert sign_in(client, "lee").status_code == 303
-    return client
+    return signed_in(app, "lee", "staff", name="Lee Min", org="Street office")
 
 
 def other_staff(app) -> str:
