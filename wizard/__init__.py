@@ -59,9 +59,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/manifest+json",
                             "application/json", "image/svg+xml"],
         COMPRESS_MIN_SIZE=256,
         COMPRESS_ALGORITHM=["br", "gzip"],
+        # Static files are sent as streams, for which Flask-Compress leaves gzip out by
+        # default: a phone browser or proxy that accepts only gzip then got them uncompressed.
+        COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],
         COMPRESS_BR_LEVEL=5,
     )
     # The CSRF secret lives in Flask's session cookie: keep it as long as the family's answers

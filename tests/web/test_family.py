@@ -474,3 +474,26 @@ def test_a_long_text_with_a_mistake_is_shown_again_after_the_redirect(client, ap
     assert response.status_code == 303  # it waits on the server, not in a cookie
     page = text(client.get(response.headers["Location"]))
     assert "error-message" in page and long in page
+
+
+@pytest.mark.parametrize("url", ["/static/css/app.css", "/static/css/studio.css",
+                                 "/static/js/offline.js", "/static/js/journey.js",
+                                 "/sw.js", "/manifest.webmanifest", "/?lang=en",
+                                 f"{KG}/?lang=en"])
+@pytest.mark.parametrize("accepts", ["gzip", "br", "gzip, deflate, br"])
+def test_every_text_response_is_compressed_for_what_the_phone_accepts(client, url, accepts):
+    import gzip
+
+    import brotli
+
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    response = client.get(url, headers={"Accept-Encoding": accepts})
+    assert response.status_code == plain.status_code == 200
+    chosen = response.headers.get("Content-Encoding")
+    assert chosen == ("gzip" if accepts == "gzip" else "br"), (url, chosen)
+    body = gzip.decompress(response.data) if chosen == "gzip" else brotli.decompress(
+        response.data)
+    if url.startswith("/static") or url in ("/sw.js", "/manifest.webmanifest"):
+        assert body == plain.data  # the same bytes, smaller
+    assert len(response.data) < len(body)
+    assert "Accept-Encoding" in response.headers["Vary"]
