@@ -340,9 +340,9 @@ def test_a_pattern_that_would_take_exponential_time_is_stopped():
     from wizard.flow.model import Field
 
     field = Field(id="code", type="text", path="", label={"en": "Code"}, pattern="(a+)+$")
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(Invalid) as refused:
         read(field, "a" * 1990 + "!", {}, TODAY)
     assert refused.value.code == "pattern"
-    assert time.perf_counter() - started < 3  # Python's re would not finish
+    assert time.thread_time() - started < 3  # Python's re would not finish
     assert read(field, "aaaa", {}, TODAY) == "aaaa"

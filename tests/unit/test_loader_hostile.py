@@ -23,7 +23,9 @@ from wizard.flow import conditions, loader, markdown
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 SOURCE = (FLOWS / "branching.yaml").read_text("utf-8")
 DOC = yaml.load(SOURCE, Loader=loader._Loader)
-SECONDS = 5.0  # generous: the machine is noisy; a real check takes milliseconds to a second
+# Bounds on hostile input, in CPU seconds of this thread (time.thread_time): other processes
+# on a busy machine cannot push a check over them, only a check that really works too long.
+SECONDS = 5.0  # a real check takes milliseconds to a second
 
 
 def doc() -> dict:
@@ -41,9 +43,9 @@ def dump(document: Any) -> str:
 
 def check(text: str) -> loader.LoadResult:
     """Load, within the time bound, into a flow or problems; walk every flow that passes."""
-    start = time.perf_counter()
+    start = time.thread_time()
     result = loader.load_text(text, "hostile.yaml")
-    elapsed = time.perf_counter() - start
+    elapsed = time.thread_time() - start
     assert elapsed < SECONDS, f"the check took {elapsed:.1f} s"
     assert isinstance(result, loader.LoadResult)
     assert (result.flow is None) == bool(result.errors)
@@ -95,9 +97,9 @@ def test_merge_keys_need_aliases_and_are_refused_too():
 
 def test_size_is_checked_before_parsing():
     big = "# " + "x" * loader.MAX_FILE_BYTES + "\n" + SOURCE
-    start = time.perf_counter()
+    start = time.thread_time()
     (error,) = errors_of(big)
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
     assert "over the limit of 1,048,576 bytes (1 MiB)" in error
     # bytes, not characters: 400,000 Chinese characters are 1.2 MB of UTF-8
     chinese = "# " + "字" * 400_000 + "\n" + SOURCE
@@ -109,9 +111,9 @@ def test_a_19_mb_file_is_refused_without_reading_it(tmp_path):
     path = tmp_path / "huge.yaml"
     with path.open("wb") as f:
         f.truncate(19_500_000)  # sparse: nothing is written, and nothing must be read
-    start = time.perf_counter()
+    start = time.thread_time()
     (error,) = loader.load_file(path).errors
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
     assert "the file is 19,500,000 bytes, over the limit of 1,048,576 bytes" in error.message
     big = tmp_path / "two-gigabytes.yaml"
     with big.open("wb") as f:
@@ -199,16 +201,16 @@ def test_markdown_has_a_budget():
     d = doc()
     d["steps"].extend({"id": f"m{i}", "kind": "instruction", "title": "t",
                        "body": "<" + "![" * 4_950} for i in range(5))
-    start = time.perf_counter()
+    start = time.thread_time()
     assert not loader.load_document(d, "md.json").errors
-    assert time.perf_counter() - start < SECONDS
+    assert time.thread_time() - start < SECONDS
     # texts that cannot hold a link or HTML are not parsed, so they cost nothing
     d = doc()
     d["steps"].extend({"id": f"m{i}", "kind": "instruction", "title": "t", "body": "![" * 9_500}
                       for i in range(20))
-    start = time.perf_counter()
+    start = time.thread_time()
     assert not loader.load_document(d, "md.json").errors
-    assert time.perf_counter() - start < 1
+    assert time.thread_time() - start < 1
 
 
 def test_many_misspelt_names_stay_quick():
@@ -216,9 +218,9 @@ def test_many_misspelt_names_stay_quick():
     d["steps"] += [{"id": f"s{i}", "title": "t", "fields": [
         {"id": f"f{i}_{j}", "type": "yes_no", "label": "l", "show_if": f"g{i}_{j} or h{j}"}
         for j in range(30)]} for i in range(150)]
-    start = time.perf_counter()
+    start = time.thread_time()
     result = loader.load_document(d, "names.json")
-    assert time.perf_counter() - start < SECONDS
+    assert time.thread_time() - start < SECONDS
     assert len(result.errors) == loader.MAX_ERRORS + 1
     assert "stopped after 100 errors" in str(result.errors[-1])
 
