@@ -292,6 +292,25 @@ def m008_draft_serial(db: Database) -> None:
                "WHERE flow_id = flows.id), 0)")
 
 
+@migrations()
+def m009_indexes(db: Database) -> None:
+    # Every query whose cost grows with the data goes through an index (checked with EXPLAIN
+    # QUERY PLAN by tests/unit/test_query_plans.py). Old rate-limit attempts are deleted on
+    # every resume attempt; drafts, sign-ins and codes that ran out by the daily purge.
+    db.execute("CREATE INDEX attempts_at ON attempts (at)")
+    db.execute("CREATE INDEX drafts_created ON drafts (created_at)")
+    db.execute("CREATE INDEX sign_ins_started ON sign_ins (started_at)")
+    # Only codes still waiting: once used, withdrawn or run out the hash is NULL.
+    db.execute("CREATE INDEX grants_code_expiry ON grants (code_expires_at) "
+               "WHERE code_hash IS NOT NULL")
+    # Retention is per flow: completed sessions of one flow confirmed before a time.
+    db.execute("CREATE INDEX sessions_retention ON sessions (flow_id, status, completed_at)")
+    # The admin's audit page filters by action too (actor, session and time have theirs),
+    # newest first by id: an index on the action alone keeps each action's entries in id
+    # order, so the page reads back from the newest and stops at its limit.
+    db.execute("CREATE INDEX audit_log_action ON audit_log (action)")
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -313,6 +332,13 @@ class DraftClash(Exception):
 
 class VersionClash(Exception):
     """A flow version that was already published with different content."""
+
+
+# The helper an audit entry's actor ('user:<id>') names, found by primary key: matched on
+# 'user:' || u.id alone, the planner read every user for each entry (or worse, every entry
+# of every user). The second condition keeps 'family', 'cli' and the like from matching.
+_USER_OF_ACTOR = ("u.id = CAST(substr(a.actor, 6) AS INTEGER) "
+                  "AND a.actor = 'user:' || u.id")
 
 
 def now() -> str:
@@ -551,11 +577,13 @@ class Store:
 
     def _past_retention(self, at: float) -> list[int]:
         """Completed sessions of flows with a retention period, confirmed longer ago."""
-        return [r["id"] for r in self.db.query(
-            "SELECT s.id FROM sessions s JOIN flows f ON f.id = s.flow_id "
-            "WHERE f.retention_days IS NOT NULL AND s.status = 'completed' "
-            "AND s.completed_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', ?, 'unixepoch', "
-            "'-' || f.retention_days || ' days')", (at,))]
+        # One look-up per flow, with its own cut-off: a bound that comes from a joined row
+        # cannot narrow the index (the planner read every completed session instead).
+        flows = list(self.db.query("SELECT id, retention_days FROM flows "
+                                   "WHERE retention_days IS NOT NULL"))
+        return [r["id"] for flow in flows for r in self.db.query(
+            "SELECT id FROM sessions WHERE flow_id = ? AND status = 'completed' "
+            "AND completed_at < ?", (flow["id"], _iso(at - flow["retention_days"] * 86400)))]
 
     def purge_preview(self, idle_before: str, at: float) -> dict[str, int]:
         """What `purge` would erase now, erasing nothing (`wizard purge --dry-run`)."""
@@ -891,7 +919,7 @@ class Store:
                 where.append(clause)
                 params.append(value)
         sql = ("SELECT a.id, a.at, a.actor, a.action, a.session_id, a.detail, u.login, u.name, "
-               "u.org FROM audit_log a LEFT JOIN users u ON a.actor = 'user:' || u.id"
+               "u.org FROM audit_log a LEFT JOIN users u ON " + _USER_OF_ACTOR
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY a.id DESC LIMIT ?")
         rows = list(self.db.query(sql, (*params, limit)))
@@ -903,7 +931,7 @@ class Store:
         """What helpers did with a family's answers, newest first (shown to the family)."""
         return list(self.db.query(
             "SELECT a.at, a.action, a.detail, u.name, u.org FROM audit_log a "
-            "JOIN users u ON a.actor = 'user:' || u.id WHERE a.session_id = ? "
+            "JOIN users u ON " + _USER_OF_ACTOR + " WHERE a.session_id = ? "
             "ORDER BY a.id DESC LIMIT ?", (session_id, limit)))
 
     # ------------------------------------------------------------ helpers' accounts
@@ -1183,7 +1211,8 @@ class Store:
         """Answers a helper entered: field id -> {name, org, at}."""
         return {row["field_id"]: row for row in self.db.query(
             "SELECT a.field_id, a.entered_at AS at, u.name, u.org FROM answers a "
-            "JOIN users u ON a.entered_by = 'volunteer:' || u.id WHERE a.session_id = ?",
+            "JOIN users u ON u.id = CAST(substr(a.entered_by, 11) AS INTEGER) "
+            "AND a.entered_by = 'volunteer:' || u.id WHERE a.session_id = ?",
             (session_id,))}
 
     # ------------------------------------------------------------ studio: flows and drafts
@@ -1413,3 +1442,122 @@ class Store:
                 "AND flow_version = ? AND status = 'completed' ORDER BY id",
                 (flow_id, version)):
             yield sess, self.answers(sess["id"])
+
+    # ------------------------------------------------------------ backup and restore
+
+    def backup(self, dest: str | Path) -> dict:
+        """A consistent copy of the database at `dest`, made while the server runs, then
+        checked (`check_copy`): returns what the copy holds. Refuses to overwrite anything
+        (FileExistsError); a copy that fails its check is removed and ValueError raised.
+
+        `VACUUM INTO` rather than the backup API: it reads the whole database in one read
+        transaction, so in WAL mode it sees exactly the committed rows of one moment and
+        neither waits for writers nor holds them up; the copy is compact (no free pages,
+        no -wal file: one self-contained file in rollback mode that `cp` or `rsync` can
+        take as is). The backup API copies page by page and starts over whenever another
+        connection writes in between, unless it copies everything in one step, and then it
+        is no better."""
+        import os
+
+        dest = Path(dest)
+        # Children's data: the copy is readable by its owner only. VACUUM INTO accepts an
+        # empty file, so it is made here, atomically refusing one that exists.
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        try:
+            self.db.execute("VACUUM INTO ?", (str(dest),))
+            fd = os.open(dest, os.O_RDONLY)  # on disk before it is called a backup
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            report = self.check_copy(dest)
+            live = [m.name for m in migrations.applied(self.db)]
+            if report["migrations"] != live:
+                raise ValueError("the copy's migrations differ from the database's: "
+                                 f"{report['migrations']} against {live}")
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        report["path"] = str(dest)
+        report["bytes"] = dest.stat().st_size
+        return report
+
+    @staticmethod
+    def check_copy(path: str | Path) -> dict:
+        """Whether the file at `path` is a sound wizard database this code can use: SQLite's
+        integrity check passes, it has the migrations table and every table its migrations
+        make, and no migration this code does not know (a backup from newer code). Returns
+        {integrity, migrations (applied), pending (to apply here), counts}; raises
+        ValueError saying what is wrong. It may write to the file (SQLite recovers a hot
+        journal): give it a copy, never a live database."""
+        import sqlite3 as _sqlite3
+
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path} is not a file")
+        conn = _sqlite3.connect(str(path), isolation_level=None)
+        try:
+            try:
+                rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            except _sqlite3.DatabaseError as exc:
+                raise ValueError(f"not a usable SQLite database ({exc})") from exc
+            if rows != ["ok"]:
+                raise ValueError("SQLite's integrity check failed: " + "; ".join(rows[:5]))
+            copy = Database(conn)
+            tables = set(copy.table_names())
+            if migrations.migrations_table not in tables:
+                raise ValueError("not a wizard database: it has no "
+                                 f"{migrations.migrations_table} table")
+            applied = [m.name for m in migrations.applied(copy)]
+            if not applied:
+                raise ValueError("not a wizard database: no wizard migration was applied")
+            # Every migration this code knows, in order (pending on an empty database).
+            known = [m.name for m in migrations.pending(Database(memory=True))]
+            newer = [name for name in applied if name not in known]
+            if newer:
+                raise ValueError("made by a newer version of wizard: migration(s) "
+                                 f"{', '.join(newer)} unknown here; upgrade the code first")
+            pending = [name for name in known if name not in applied]
+            # The tables those migrations make, made again in memory to compare with.
+            model = Database(memory=True)
+            migrations.apply(model, stop_before=pending or None)
+            missing = sorted(set(model.table_names()) - tables)
+            if missing:
+                raise ValueError(f"tables missing: {', '.join(missing)}")
+            counts = {table: conn.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0]
+                      for table in ("sessions", "answers", "flow_versions")}
+        finally:
+            conn.close()
+        return {"integrity": "ok", "migrations": applied, "pending": pending,
+                "counts": counts}
+
+    def erase_again(self, replaced: str | Path) -> dict[str, int]:
+        """After a restore: what had been erased in the database that was replaced (families'
+        deletions on request, idle or past-retention sessions) is erased here again, so an
+        older backup does not bring it back. A session is the same one when its id and its
+        creation time match (sessions are never removed, so ids are not reused). Returns how
+        many sessions of each kind were erased again."""
+        import sqlite3 as _sqlite3
+
+        conn = _sqlite3.connect(str(replaced), isolation_level=None)
+        try:
+            gone = conn.execute("SELECT id, created_at, status FROM sessions "
+                                "WHERE status IN ('deleted', 'expired')").fetchall()
+        finally:
+            conn.close()
+        done = {"deleted": 0, "expired": 0}
+        for session_id, created_at, status in gone:
+            here = self._one("SELECT status FROM sessions WHERE id = ? AND created_at = ?",
+                             (session_id, created_at))
+            if here is None or here["status"] in ("deleted", "expired"):
+                continue
+            if status == "deleted":
+                self.delete_session(session_id, actor="restore")
+            else:
+                with self.write():
+                    self._erase(session_id)
+                    self.db.execute("UPDATE sessions SET status = 'expired' WHERE id = ?",
+                                    (session_id,))
+            done[status] += 1
+        return done

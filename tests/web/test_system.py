@@ -39,7 +39,8 @@ def test_healthz_says_so_when_the_schema_is_missing(tmp_path):
     assert response.get_json()["database"]["pending"] == ["m001_base", "m002_drafts",
                                                           "m003_sync", "m004_answer_device",
                                                           "m005_helpers", "m006_helper_phones",
-                                                          "m007_studio", "m008_draft_serial"]
+                                                          "m007_studio", "m008_draft_serial",
+                                                          "m009_indexes"]
 
 
 def test_check_command_clean_and_broken(runner, tmp_path):
