@@ -239,9 +239,217 @@ def create_user_command(login: str, role: str, org: str, name: str, language: st
                    f"{password}")
 
 
+# ------------------------------------------------------------ backup and restore
+
+
+def _stamp() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _refuse(message: str) -> None:
+    click.echo(f"refused: {message}", err=True)
+    sys.exit(1)
+
+
+def _secret_note() -> str:
+    """Where the secret key lives: a backup without it opens, but no resume code or PIN in it
+    works (they are HMACs keyed by it), and the families' cookies are signed with it."""
+    key_file = Path(current_app.instance_path) / "secret_key"
+    if key_file.is_file() and key_file.read_text().strip() == current_app.config["SECRET_KEY"]:
+        where = f"the file {key_file}"
+    else:
+        where = "the SECRET_KEY setting (WIZARD_SECRET_KEY or instance/config.py)"
+    return (f"keep the secret key with the backups, as safely: it is {where}. Without the same "
+            "key a restored database opens, but no family's resume code or PIN works.")
+
+
+def _describe(report: dict) -> list[str]:
+    counts = report["counts"]
+    lines = [f"integrity check: {report['integrity']}; {len(report['migrations'])} "
+             f"migration(s) applied, the last {report['migrations'][-1]}",
+             f"sessions: {counts['sessions']}, answers: {counts['answers']}, "
+             f"flow versions: {counts['flow_versions']}"]
+    return lines
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path())
+@with_appcontext
+def backup_command(dest: str) -> None:
+    """Copy the database to DEST while the server runs (a consistent copy, readable by its
+    owner only) and check the copy. DEST is a new file, or a directory in which a file
+    wizard-YYYYMMDD-HHMMSS.sqlite3 (UTC) is made. Exit 1 when refused or on any error."""
+    import sqlite3
+
+    database = Path(current_app.config["DATABASE"])
+    if not database.is_file():
+        _refuse(f"there is no database at {database}")
+    target = Path(dest)
+    if target.is_dir():
+        target = target / f"wizard-{_stamp()}.sqlite3"
+    elif dest.endswith(("/", "\\")):
+        _refuse(f"the directory {dest} does not exist")
+    elif target.exists() or target.is_symlink():
+        _refuse(f"{target} exists; a backup never overwrites a file")
+    elif not target.parent.is_dir():
+        _refuse(f"the directory {target.parent} does not exist")
+    try:
+        db = store.Store(database)
+    except sqlite3.Error as exc:
+        _refuse(f"cannot open the database {database}: {exc}")
+    try:
+        report = db.backup(target)
+    except FileExistsError:
+        _refuse(f"{target} exists; a backup never overwrites a file")
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        _refuse(f"no backup was made ({exc})")
+    finally:
+        db.close()
+    click.echo(f"wrote {target} ({report['bytes']} bytes), a copy of {database}")
+    for line in _describe(report):
+        click.echo(line)
+    click.echo(_secret_note())
+
+
+def _aside(database: Path) -> Path:
+    """A free name <db>.before-restore-<timestamp> (with -2, -3... if restored twice in one
+    second)."""
+    base = f"{database}.before-restore-{_stamp()}"
+    aside, n = Path(base), 1
+    while any(Path(f"{aside}{end}").exists() for end in ("", "-wal", "-shm")):
+        n += 1
+        aside = Path(f"{base}-{n}")
+    return aside
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True,
+              help="really replace the database (stop the server first); without it SRC is "
+                   "only checked and nothing is changed")
+@with_appcontext
+def restore_command(src: str, yes: bool) -> None:
+    """Check the backup SRC and, with --yes, make it the database: the current one (with its
+    -wal and -shm files) is moved aside to <database>.before-restore-<timestamp>, and the
+    migrations this code has and the backup lacks are applied. Stop the server first: this
+    command cannot tell whether it runs. Exit 1 when refused."""
+    import os
+    import shutil
+    import sqlite3
+    import tempfile
+
+    database = Path(current_app.config["DATABASE"])
+    source = Path(src)
+    if not source.is_file():
+        _refuse(f"{src} is not a file")
+    if database.exists() and source.resolve() == database.resolve():
+        _refuse(f"{src} is the database itself")
+    wal = Path(f"{source}-wal")
+    if wal.exists() and wal.stat().st_size:
+        _refuse(f"{src} has a write-ahead log beside it ({wal}): it is a database in use, not "
+                "a backup; make a backup of it with `wizard backup`")
+    if yes and not database.parent.is_dir():
+        _refuse(f"the directory {database.parent} does not exist")
+    # The checks run on a private copy (SQLite may write to a file it opens), made where the
+    # database lives: the final move is then a rename, and families' data stays off /tmp.
+    try:
+        fd, staged_name = tempfile.mkstemp(prefix=f"{database.name}.restoring-",
+                                           dir=database.parent if database.parent.is_dir()
+                                           else None)
+    except OSError as exc:
+        _refuse(f"cannot make a working copy of {src} ({exc}). Nothing was changed.")
+    staged = Path(staged_name)
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as into:
+                shutil.copyfileobj(into, out)
+                out.flush()
+                os.fsync(out.fileno())
+            report = store.Store.check_copy(staged)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            _refuse(f"{src} cannot be restored: {exc}. Nothing was changed.")
+        click.echo(f"{src} is a sound wizard database")
+        for line in _describe(report):
+            click.echo(line)
+        pending = report["pending"]
+        then = (f"apply {len(pending)} migration(s) it lacks ({', '.join(pending)})" if pending
+                else "no migration to apply")
+        if not yes:
+            click.echo(f"with --yes this would: move {database} (and its -wal and -shm files) "
+                       f"aside to {database}.before-restore-<timestamp>, put a copy of {src} "
+                       f"in its place, and {then}.")
+            click.echo("nothing was changed (check only). Stop the server before running it "
+                       "again with --yes.")
+            return
+        aside = _aside(database)
+        moved = []
+        try:
+            for end in ("", "-wal", "-shm"):
+                old = Path(f"{database}{end}")
+                if old.exists():
+                    if end == "":  # the server's user must still be able to open it
+                        info = old.stat()
+                        os.chmod(staged, info.st_mode & 0o777)
+                        if os.geteuid() == 0:
+                            os.chown(staged, info.st_uid, info.st_gid)
+                    os.replace(old, f"{aside}{end}")
+                    moved.append(end)
+            os.replace(staged, database)
+        except OSError as exc:
+            for end in moved:  # put back what was moved
+                os.replace(f"{aside}{end}", f"{database}{end}")
+            _refuse(f"could not put the backup in place ({exc}); the database is as it was")
+    finally:
+        staged.unlink(missing_ok=True)
+    if moved and moved[0] == "":
+        click.echo(f"moved the old database aside: {aside}"
+                   + (f" (with {', '.join(end.lstrip('-') for end in moved[1:])})"
+                      if moved[1:] else ""))
+    else:
+        click.echo(f"there was no database at {database}")
+        if moved:
+            click.echo(f"moved its stray {' and '.join(moved)} file(s) aside to {aside}-*")
+    click.echo(f"restored {src} into {database}")
+    try:
+        db = store.Store(database)
+        try:
+            applied = db.migrate()
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        click.echo(f"error: the migrations failed ({exc}); to undo, move {aside} back to "
+                   f"{database}", err=True)
+        sys.exit(1)
+    click.echo(f"applied {', '.join(applied)}" if applied else "the schema is up to date")
+    if moved and moved[0] == "":
+        # A family who asked for their answers to be erased after the backup was made must not
+        # find them back: the old database says who.
+        try:
+            db = store.Store(database)
+            try:
+                again = db.erase_again(aside)
+            finally:
+                db.close()
+        except (OSError, sqlite3.Error) as exc:
+            click.echo(f"warning: could not read the old database {aside} ({exc}): sessions "
+                       "erased since the backup (families' deletions) have their answers "
+                       "back; erase them again before opening the service", err=True)
+        else:
+            click.echo(f"erased again what had been erased since the backup: the answers of "
+                       f"{again['deleted']} session(s) deleted by their families and of "
+                       f"{again['expired']} expired session(s)")
+    click.echo("run `wizard purge` now: answers that have passed their time since the backup "
+               "was made are in it again")
+    click.echo(_secret_note())
+    click.echo("start the server again.")
+
+
 def register(app: Flask) -> None:
     for command in (check_command, init_db_command, import_command, flows_command,
-                    purge_command, i18n_group, create_user_command):
+                    purge_command, i18n_group, create_user_command, backup_command,
+                    restore_command):
         app.cli.add_command(command)
 
 
