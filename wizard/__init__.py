@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from flask import Flask, abort, g, render_template, request, session
@@ -213,16 +214,45 @@ def _instance_secret(instance: Path) -> str:
     return path.read_text().strip()
 
 
+# One connection per worker thread, kept between requests. Opening one per request cost its
+# PRAGMAs every time, and closing the last connection makes SQLite checkpoint and delete the
+# WAL file, which the next write then creates and fsyncs again: a saved step took 4 times as
+# long at light load (bench/load.py, strace: 4 fdatasync a save). Opened lazily, never at
+# import time (gunicorn forks its workers).
+_connections = threading.local()
+
+
 def get_store() -> store.Store:
-    """The request's database connection, opened on first use."""
+    """The request's database connection: this thread's own, opened on first use."""
     if "store" not in g:
         from flask import current_app
 
-        g.store = store.Store(current_app.config["DATABASE"])
+        g.store = _thread_store(current_app.config["DATABASE"])
     return g.store
 
 
+def _thread_store(path: str) -> store.Store:
+    kept = getattr(_connections, "store", None)
+    try:
+        inode = os.stat(path).st_ino
+    except OSError:
+        inode = None
+    # A new file at that path (another app's database in tests, a restored backup) gets a
+    # new connection; the thread keeps one, so an old one is closed.
+    if kept is not None and (str(kept.path) != str(path) or kept.inode != inode
+                             or inode is None):
+        kept.close()
+        kept = None
+    if kept is None:
+        kept = store.Store(path)
+        kept.inode = os.stat(path).st_ino
+        _connections.store = kept
+    return kept
+
+
 def close_store(exc: BaseException | None = None) -> None:
-    opened = g.pop("store", None)
-    if opened is not None:
-        opened.close()
+    """The end of a request: the connection stays open for the thread's next one, with no
+    transaction left open (a failed request's is rolled back)."""
+    used = g.pop("store", None)
+    if used is not None and used.db.conn.in_transaction:
+        used.db.conn.execute("ROLLBACK")
