@@ -232,22 +232,20 @@ def get_store() -> store.Store:
 
 
 def _thread_store(path: str) -> store.Store:
-    kept = getattr(_connections, "store", None)
     try:
-        inode = os.stat(path).st_ino
+        file = (path, os.stat(path).st_ino)
     except OSError:
-        inode = None
-    # A new file at that path (another app's database in tests, a restored backup) gets a
-    # new connection; the thread keeps one, so an old one is closed.
-    if kept is not None and (str(kept.path) != str(path) or kept.inode != inode
-                             or inode is None):
+        file = None
+    kept, kept_file = getattr(_connections, "kept", (None, None))
+    if kept is not None and kept_file == file:
+        return kept
+    # Another file at that path (another app's database in tests, a restored backup) gets a
+    # new connection; the thread keeps one, so the old one is closed.
+    if kept is not None:
         kept.close()
-        kept = None
-    if kept is None:
-        kept = store.Store(path)
-        kept.inode = os.stat(path).st_ino
-        _connections.store = kept
-    return kept
+    opened = store.Store(path)
+    _connections.kept = (opened, (path, os.stat(path).st_ino))
+    return opened
 
 
 def close_store(exc: BaseException | None = None) -> None:
