@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+import os
 import re
+import shutil
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -101,8 +106,6 @@ def purge_command(dry_run: bool) -> None:
     """Erase the answers of sessions idle longer than SESSION_IDLE_DAYS and of confirmed
     sessions kept longer than their flow's retention period, and remove the rows that no
     longer serve a purpose (run it daily)."""
-    import datetime
-
     days = current_app.config["SESSION_IDLE_DAYS"]
     now = datetime.datetime.now(datetime.timezone.utc)
     before = now - datetime.timedelta(days=days)
@@ -243,8 +246,6 @@ def create_user_command(login: str, role: str, org: str, name: str, language: st
 
 
 def _stamp() -> str:
-    import datetime
-
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
@@ -281,8 +282,6 @@ def backup_command(dest: str) -> None:
     """Copy the database to DEST while the server runs (a consistent copy, readable by its
     owner only) and check the copy. DEST is a new file, or a directory in which a file
     wizard-YYYYMMDD-HHMMSS.sqlite3 (UTC) is made. Exit 1 when refused or on any error."""
-    import sqlite3
-
     database = Path(current_app.config["DATABASE"])
     if not database.is_file():
         _refuse(f"there is no database at {database}")
@@ -335,11 +334,6 @@ def restore_command(src: str, yes: bool) -> None:
     -wal and -shm files) is moved aside to <database>.before-restore-<timestamp>, and the
     migrations this code has and the backup lacks are applied. Stop the server first: this
     command cannot tell whether it runs. Exit 1 when refused."""
-    import os
-    import shutil
-    import sqlite3
-    import tempfile
-
     database = Path(current_app.config["DATABASE"])
     source = Path(src)
     if not source.is_file():

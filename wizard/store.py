@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -1457,8 +1458,6 @@ class Store:
         take as is). The backup API copies page by page and starts over whenever another
         connection writes in between, unless it copies everything in one step, and then it
         is no better."""
-        import os
-
         dest = Path(dest)
         # Children's data: the copy is readable by its owner only. VACUUM INTO accepts an
         # empty file, so it is made here, atomically refusing one that exists.
@@ -1491,16 +1490,14 @@ class Store:
         {integrity, migrations (applied), pending (to apply here), counts}; raises
         ValueError saying what is wrong. It may write to the file (SQLite recovers a hot
         journal): give it a copy, never a live database."""
-        import sqlite3 as _sqlite3
-
         path = Path(path)
         if not path.is_file():
             raise ValueError(f"{path} is not a file")
-        conn = _sqlite3.connect(str(path), isolation_level=None)
+        conn = sqlite3.connect(str(path), isolation_level=None)
         try:
             try:
                 rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
-            except _sqlite3.DatabaseError as exc:
+            except sqlite3.DatabaseError as exc:
                 raise ValueError(f"not a usable SQLite database ({exc})") from exc
             if rows != ["ok"]:
                 raise ValueError("SQLite's integrity check failed: " + "; ".join(rows[:5]))
@@ -1538,9 +1535,7 @@ class Store:
         older backup does not bring it back. A session is the same one when its id and its
         creation time match (sessions are never removed, so ids are not reused). Returns how
         many sessions of each kind were erased again."""
-        import sqlite3 as _sqlite3
-
-        conn = _sqlite3.connect(str(replaced), isolation_level=None)
+        conn = sqlite3.connect(str(replaced), isolation_level=None)
         try:
             gone = conn.execute("SELECT id, created_at, status FROM sessions "
                                 "WHERE status IN ('deleted', 'expired')").fetchall()
