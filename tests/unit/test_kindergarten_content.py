@@ -49,22 +49,7 @@ def texts():
     return list(walk(doc, ""))
 
 
-# ---------------------------------------------------------------- official terms
-
-
-def test_every_input_field_choice_and_checklist_item_has_its_official_term(flow):
-    missing = []
-    for step in flow.steps:
-        for field in step.fields:
-            if field.type == "checklist":
-                missing += [f"{step.id}: item {c.value}" for c in field.choices
-                            if not (c.official or "").strip()]
-                continue
-            if field.is_input and not (field.official or "").strip():
-                missing.append(f"{step.id}: field {field.id}")
-            missing += [f"{step.id}: {field.id} choice {c.value}" for c in field.choices
-                        if not (c.official or "").strip()]
-    assert not missing, "no `official` term: " + ", ".join(missing)
+# ---------------------------------------------------------------- papers (official terms: test_shipped_flows.py)
 
 
 def test_every_checklist_item_has_help_in_every_language(flow):

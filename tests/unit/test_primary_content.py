@@ -110,28 +110,6 @@ def test_every_step_and_field_has_both_languages(flow):
     assert not lacking, lacking
 
 
-def test_every_input_field_choice_and_checklist_item_has_its_official_term(flow):
-    missing = []
-    for step in flow.steps:
-        for field in step.fields:
-            if field.type == "checklist":
-                missing += [f"{step.id}: item {c.value}" for c in field.choices
-                            if not (c.official or "").strip()]
-                continue
-            if field.is_input and not (field.official or "").strip():
-                missing.append(f"{step.id}: field {field.id}")
-            missing += [f"{step.id}: {field.id} choice {c.value}" for c in field.choices
-                        if not (c.official or "").strip()]
-    assert not missing, "no `official` term: " + ", ".join(missing)
-
-
-def test_official_terms_are_chinese(flow):
-    terms = [(f.id, f.official) for s in flow.steps for f in s.fields if f.official]
-    terms += [(c.value, c.official) for s in flow.steps for f in s.fields for c in f.choices]
-    latin = [(k, t) for k, t in terms if re.search(r"[A-Za-z]", t or "")]
-    assert not latin, latin
-
-
 def test_every_checklist_item_has_help_in_both_languages(flow):
     lacking = [f"{c.value} ({lang})"
                for step in flow.steps if step.kind == "checklist"
