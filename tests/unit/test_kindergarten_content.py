@@ -49,7 +49,7 @@ def texts():
     return list(walk(doc, ""))
 
 
-# ---------------------------------------------------------------- papers (official terms: test_shipped_flows.py)
+# ------------------------------------------------ papers (official terms: test_shipped_flows.py)
 
 
 def test_every_checklist_item_has_help_in_every_language(flow):
