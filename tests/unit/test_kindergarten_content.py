@@ -7,8 +7,9 @@ These tests read the shipped flow (flows/kindergarten-shanghai.yaml) and its fac
 import re
 from pathlib import Path
 
+import flow_texts
 import pytest
-import yaml
+from flow_texts import shown
 
 from wizard import engine
 from wizard.flow import loader
@@ -27,26 +28,7 @@ def flow():
 
 
 def texts():
-    """(key path, language, text) of every text a family reads, straight from the YAML."""
-    doc = yaml.safe_load(FLOW_FILE.read_text("utf-8"))
-    default = doc["languages"][0]
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                child = f"{path}.{key}" if path else str(key)
-                if key in loader.TEXT_KEYS and isinstance(value, str):
-                    yield f"{child}.{default}", default, value
-                elif key in loader.TEXT_KEYS and isinstance(value, dict):
-                    for lang, text in value.items():
-                        yield f"{child}.{lang}", lang, text
-                elif key != "data":
-                    yield from walk(value, child)
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                yield from walk(item, f"{path}[{i}]")
-
-    return list(walk(doc, ""))
+    return flow_texts.texts(FLOW_FILE)
 
 
 # ------------------------------------------------ papers (official terms: test_shipped_flows.py)
@@ -69,36 +51,11 @@ def test_the_start_page_lists_the_papers_every_family_needs(flow):
 
 # ---------------------------------------------------------------- typography
 
-CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-ASCII_PUNCT = r"[,.:;?!()]"
-BAD_PUNCT = re.compile(rf"{CJK}{ASCII_PUNCT}|{ASCII_PUNCT}{CJK}")
-SPACE_AFTER = re.compile(r"[。，、：；？！] ")
-QUESTION_COLON = re.compile(r"[？?]\s*[：:]")
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 # A number and the Uyghur suffix after it must stay on one line: joined with U+2011 (5‑ئاي),
 # never with an ASCII hyphen (a line may break after it) or a plain space before a case suffix.
 UG_SPLIT_HYPHEN = re.compile(r"\d-")
 UG_SUFFIXES = "نىڭ|نى|غا|گە|قا|كە|دا|دە|تا|تە|دىن|تىن|دىكى|تىكى"
 UG_SPLIT_SUFFIX = re.compile(rf"\d ({UG_SUFFIXES})(?=[\s.،؛:!?]|$)")
-
-
-def _shown(text):
-    """The text as read: Markdown emphasis and link targets are not prose."""
-    return LINK.sub(r"\1", text).replace("**", "")
-
-
-def test_chinese_texts_use_full_width_punctuation():
-    found = []
-    for path, lang, text in texts():
-        if lang not in ("zh_Hans", "zh_Hant"):
-            continue
-        shown = _shown(text)
-        for rx, what in ((BAD_PUNCT, "ASCII punctuation next to a Chinese character"),
-                         (SPACE_AFTER, "a space after Chinese punctuation"),
-                         (QUESTION_COLON, "a question mark followed by a colon")):
-            for m in rx.finditer(shown):
-                found.append(f"{path}: {what}: {shown[max(0, m.start() - 6):m.end() + 6]!r}")
-    assert not found, "\n".join(found)
 
 
 def test_uyghur_numbers_stay_with_their_suffix():
@@ -133,7 +90,7 @@ def test_a_text_that_gives_the_deadline_also_says_when_registration_opens():
     opens = {"zh_Hans": "4月22日", "zh_Hant": "4月22日", "en": "22 April",
              "ug": "22\u2011كۈن"}
     lonely = [path for path, lang, text in texts()
-              if closes[lang] in _shown(text) and opens[lang] not in _shown(text)]
+              if closes[lang] in shown(text) and opens[lang] not in shown(text)]
     assert not lonely, lonely
 
 

@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 
 import branch_walk
+import flow_texts
 import pytest
-import yaml
+from flow_texts import shown
 
 from wizard import engine
-from wizard.flow import loader, markdown, placeholders
+from wizard.flow import loader, placeholders
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FLOW_FILE = ROOT / "flows" / "primary-shanghai.yaml"
@@ -41,31 +42,7 @@ def walked():
 
 
 def texts():
-    """(key path, language, text) of every text a family reads, from the YAML with its
-    {data.key} placeholders filled in as the loader does."""
-    doc = yaml.safe_load(FLOW_FILE.read_text("utf-8"))
-    default = doc["languages"][0]
-    data = doc.get("data") or {}
-
-    def filled(text, lang):
-        return placeholders.fill(text, lang, data) if isinstance(text, str) else text
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                child = f"{path}.{key}" if path else str(key)
-                if key in loader.TEXT_KEYS and isinstance(value, str):
-                    yield f"{child}.{default}", default, filled(value, default)
-                elif key in loader.TEXT_KEYS and isinstance(value, dict):
-                    for lang, text in value.items():
-                        yield f"{child}.{lang}", lang, filled(text, lang)
-                elif key != "data":
-                    yield from walk(value, child)
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                yield from walk(item, f"{path}[{i}]")
-
-    return list(walk(doc, ""))
+    return flow_texts.texts(FLOW_FILE)
 
 
 def answers_for(flow, born, **more):
@@ -148,42 +125,6 @@ def test_no_names_id_numbers_or_phone_numbers_are_asked(flow):
 
 # ---------------------------------------------------------------- typography
 
-CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-ASCII_PUNCT = r"[,.:;?!()]"
-BAD_PUNCT = re.compile(rf"{CJK}{ASCII_PUNCT}|{ASCII_PUNCT}{CJK}")
-SPACE_AFTER = re.compile(r"[。，、：；？！] ")
-QUESTION_COLON = re.compile(r"[？?]\s*[：:]")
-STRAIGHT_QUOTES = re.compile(rf'{CJK}"|"{CJK}')
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-
-
-def _shown(text):
-    """The text as read: Markdown emphasis and link targets are not prose."""
-    return LINK.sub(r"\1", text).replace("**", "")
-
-
-def test_chinese_texts_use_full_width_punctuation():
-    found = []
-    for path, lang, text in texts():
-        if lang != "zh_Hans":
-            continue
-        shown = _shown(text)
-        for rx, what in ((BAD_PUNCT, "ASCII punctuation next to a Chinese character"),
-                         (SPACE_AFTER, "a space after Chinese punctuation"),
-                         (QUESTION_COLON, "a question mark followed by a colon"),
-                         (STRAIGHT_QUOTES, "straight quotes around Chinese words")):
-            for m in rx.finditer(shown):
-                found.append(f"{path}: {what}: {shown[max(0, m.start() - 6):m.end() + 6]!r}")
-    assert not found, "\n".join(found)
-
-
-def test_emphasis_renders_in_every_text():
-    """CommonMark does not close `**` after Chinese punctuation when a character follows
-    (`**不能放弃。**没`): the family would see the asterisks."""
-    literal = [path for path, _lang, text in texts() if "**" in markdown.render(text)]
-    assert not literal, literal
-
-
 # ---------------------------------------------------------------- the age window
 
 
@@ -230,7 +171,7 @@ def test_a_child_too_young_ends_the_walkthrough(flow):
 def test_the_age_texts_give_the_window_of_the_data(flow):
     for step_id in ("check-age-young", "check-age-old"):
         body = flow.step(step_id).body
-        assert "2020年9月1日到2021年8月31日" in _shown(body["zh_Hans"]), step_id
+        assert "2020年9月1日到2021年8月31日" in shown(body["zh_Hans"]), step_id
         en = re.sub(r"\s+", " ", body["en"])
         assert "1 September 2020 and 31 August 2021" in en, step_id
     assert "2027年8月31日" in flow.field("child_age_years").label["zh_Hans"]
@@ -299,14 +240,13 @@ def test_every_text_with_a_2027_estimate_says_it_is_one():
                      "follow your district's and school's notice")}
     bare, lonely = [], []
     for path, lang, text in texts():
-        shown = _shown(text).replace("\n", " ")
-        shown = re.sub(r" +", " ", shown)
-        if any(re.search(rf"(?<![0-9]){re.escape(d)}", shown) for d in estimates[lang]) \
-                and not any(c in shown for c in caveat[lang]):
+        read = re.sub(r" +", " ", shown(text).replace("\n", " "))
+        if any(re.search(rf"(?<![0-9]){re.escape(d)}", read) for d in estimates[lang]) \
+                and not any(c in read for c in caveat[lang]):
             bare.append(path)
         close = _written(flow, "registration_closes", lang)
         opens = _written(flow, "registration_opens", lang)
-        if close in shown and opens not in shown:
+        if close in read and opens not in read:
             lonely.append(path)
     assert not bare, bare
     assert not lonely, lonely
@@ -325,14 +265,14 @@ def test_points_are_not_needed_and_open_nothing_but_their_notice(flow):
              if "permit_points" in (c.show_if_source or "")]
     assert uses == [] and items == ["points_notice"]
     for text in (flow.step("points").body, flow.step("check-route").body):
-        assert "不需要120积分" in _shown(text["zh_Hans"])
+        assert "不需要120积分" in shown(text["zh_Hans"])
         assert "120 points" in text["en"] and "not" in text["en"]
 
 
 def test_the_route_without_the_conditions_promises_nothing(flow):
     step = flow.step("check-route")
     assert "not has_permit" in step.show_if_source and "'neither'" in step.show_if_source
-    zh, en = _shown(step.body["zh_Hans"]), step.body["en"]
+    zh, en = shown(step.body["zh_Hans"]), step.body["en"]
     assert "不能保证" in zh and "cannot promise" in en
     for word in ("民办小学", "政府购买服务", "街道", "补缴"):
         assert word in zh, word
