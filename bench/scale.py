@@ -3,7 +3,8 @@
 Goal: the million's latency at most 1.2 times the thousand's (every query that grows with the
 data goes through an index; tests/unit/test_query_plans.py checks the plans). Each database is
 made by the store's own migrations, then filled fast straight into its tables (executemany in
-one transaction, journal and sync off: for generating only), ten answers a session. Then the
+one transaction, journal and sync off: for generating only), ten answers a session, each sealed
+with the database's key as the store seals them. Then the
 store itself is timed on the ordinary settings (WAL, synchronous NORMAL): a step save as the
 step page does it (`save_answers` with seen_revision, device and reached) and a resume
 (`session_by_resume` then `answers`), each on a session drawn at random, in rounds that take
@@ -57,6 +58,7 @@ def generate(path: Path, sessions: int, flow) -> float:
     s = store.Store(path)
     s.migrate()
     s.publish_flow(flow)
+    keys = s.keys  # answers are sealed, as the store seals them (wizard/sealing.py)
     s.close()
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")  # generating only: a crash loses a temp file
@@ -92,7 +94,8 @@ def generate(path: Path, sessions: int, flow) -> float:
                 continue
             at, device = stamp(start + i * 60 * 86400 / sessions), digest("token", i)
             for n, (field, value) in enumerate(sorted(values.items())):
-                yield i, field, value, n + 1, "family", at, device
+                yield (i, field, keys.seal(value, f"answers/{i}/{field}"), n + 1, "family",
+                       at, device)
 
     conn.executemany(
         "INSERT INTO answers (session_id, field_id, value, revision, entered_by, entered_at, "

@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import store
+from . import sealing, store
 from .accounts import ROLES
 from .flow import loader, translations
 from .i18n import DEFAULT as DEFAULT_LANGUAGE
@@ -262,8 +262,11 @@ def _secret_note() -> str:
         where = f"the file {key_file}"
     else:
         where = "the SECRET_KEY setting (WIZARD_SECRET_KEY or instance/config.py)"
+    keys = sealing.keyring(current_app.config["DATABASE"], create=False)
     return (f"keep the secret key with the backups, as safely: it is {where}. Without the same "
-            "key a restored database opens, but no family's resume code or PIN works.")
+            "key a restored database opens, but no family's resume code or PIN works. Keep "
+            f"the data key ({keys.where if keys else 'none yet'}) safe and apart from the "
+            "backups: without it no answer in them can be read, by a thief or by you.")
 
 
 def _describe(report: dict) -> list[str]:
@@ -272,7 +275,19 @@ def _describe(report: dict) -> list[str]:
              f"migration(s) applied, the last {report['migrations'][-1]}",
              f"sessions: {counts['sessions']}, answers: {counts['answers']}, "
              f"flow versions: {counts['flow_versions']}"]
+    sealed = report.get("sealed", {})
+    if sealed:
+        lines.append("families' data: " + ", ".join(
+            f"{n} value(s) sealed with key {kid}" if kid else f"{n} not sealed (before m010)"
+            for kid, n in sorted(sealed.items())))
     return lines
+
+
+def _missing_keys(report: dict) -> list[str]:
+    """The keys a copy's sealed values need that this server lacks."""
+    needed = {kid for kid in report.get("sealed", {}) if kid}
+    keys = sealing.keyring(current_app.config["DATABASE"], create=False)
+    return sorted(needed - set(keys.ids if keys else ()))
 
 
 @click.command("backup")
@@ -367,6 +382,14 @@ def restore_command(src: str, yes: bool) -> None:
         click.echo(f"{src} is a sound wizard database")
         for line in _describe(report):
             click.echo(line)
+        missing = _missing_keys(report)
+        if missing:
+            _refuse(f"{src} was sealed with key(s) {', '.join(missing)}, which this server "
+                    f"does not have ({sealing.ENV} or the file "
+                    f"{sealing.key_file(database)}): its families' answers could not be "
+                    "read. Add the retired key(s) kept with the backups (one more line of the "
+                    f"file, or after a comma in {sealing.ENV}), restore again, then run "
+                    "`wizard rotate-key`. Nothing was changed.")
         pending = report["pending"]
         then = (f"apply {len(pending)} migration(s) it lacks ({', '.join(pending)})" if pending
                 else "no migration to apply")
@@ -440,10 +463,99 @@ def restore_command(src: str, yes: bool) -> None:
     click.echo("start the server again.")
 
 
+# ------------------------------------------------------------ the data key
+
+
+@click.command("rotate-key")
+@click.option("--retired-to", type=click.Path(dir_okay=False),
+              help="write the old key(s) to this new file (owner-only): backups made before "
+                   "now need them. Keep it offline, with those backups")
+@click.option("--forget-old", is_flag=True,
+              help="keep no copy of the old key(s): backups made before now can no longer "
+                   "be restored")
+@click.option("--make-key", is_flag=True,
+              help="only print a new key (for WIZARD_DATA_KEY) and change nothing")
+@with_appcontext
+def rotate_key_command(retired_to: str | None, forget_old: bool, make_key: bool) -> None:
+    """Seal every family's answers with a new data key, while the server runs. With the key
+    in instance/data_key: a new key is made, everything is sealed again with it, and the old
+    key leaves the file (to --retired-to FILE, or forgotten with --forget-old: choose one).
+    With WIZARD_DATA_KEY: put a new key (--make-key prints one) before the old one, separated
+    by a comma, restart the server, run this, then remove the old key and restart again.
+    Exit 1 when refused."""
+    if make_key:
+        click.echo(sealing.new_key())
+        return
+    database = Path(current_app.config["DATABASE"])
+    if not database.is_file():
+        _refuse(f"there is no database at {database}")
+    from_env = os.environ.get(sealing.ENV) is not None
+    if not from_env and bool(retired_to) == forget_old:
+        _refuse("say what becomes of the old key: --retired-to FILE (backups made before now "
+                "need it) or --forget-old (they can no longer be restored)")
+    if from_env and (retired_to or forget_old):
+        _refuse(f"the keys are in {sealing.ENV}: the old one stays there until you remove it; "
+                "--retired-to and --forget-old are for instance/data_key")
+    try:
+        db = store.Store(database)
+    except (sqlite3.Error, sealing.KeyProblem) as exc:
+        _refuse(str(exc))
+    try:
+        old = db.keys.ids
+        if not from_env:
+            path = db.keys.file
+            old_text = path.read_text()
+            if retired_to:
+                try:
+                    fd = os.open(retired_to, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except OSError as exc:
+                    _refuse(f"cannot make {retired_to} ({exc}); nothing was changed")
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(old_text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            olds = [line.strip() for line in old_text.splitlines() if line.strip()]
+            new = sealing.new_key()
+            # The new key first (it seals from now on, in this process and, as each write
+            # begins, in the server's), the old ones still there to open what they sealed.
+            sealing.write_key_file(path, [new, *olds], replace=True)
+        counts = db.reseal()
+        if not from_env:
+            sealing.write_key_file(path, [new], replace=True)
+            db.keys.refresh()
+        # What the old key sealed may still be in the write-ahead log: copy it into the
+        # database (where the new values overwrote the old) and empty the log.
+        db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sealing.KeyProblem as exc:
+        _refuse(f"{exc}. The values sealed again so far stay readable: the keys are unchanged "
+                "but for a new first one")
+    finally:
+        db.close()
+    total = sum(counts.values())
+    click.echo(f"sealed {total} value(s) again with key {db.keys.current}: "
+               + ", ".join(f"{table} {n}" for table, n in counts.items()))
+    retired = [kid for kid in old if kid != db.keys.current]
+    if from_env:
+        if retired:
+            click.echo(f"now remove the other key(s) ({', '.join(retired)}) from "
+                       f"{sealing.ENV} and restart the server; keep them with the backups "
+                       "made before now, which need them")
+        else:
+            click.echo(f"{sealing.ENV} holds one key, which sealed everything already. To "
+                       "rotate: put a new key (`wizard rotate-key --make-key`) before it, "
+                       "with a comma, restart the server, and run this again")
+    elif retired_to:
+        click.echo(f"the old key {', '.join(retired)} is in {retired_to} only: keep it offline "
+                   "with the backups made before now (restoring one needs it)")
+    else:
+        click.echo(f"the old key {', '.join(retired)} is forgotten: backups made before now "
+                   "can no longer be restored; make a new backup now")
+
+
 def register(app: Flask) -> None:
     for command in (check_command, init_db_command, import_command, flows_command,
                     purge_command, i18n_group, create_user_command, backup_command,
-                    restore_command):
+                    restore_command, rotate_key_command):
         app.cli.add_command(command)
 
 

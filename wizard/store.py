@@ -19,6 +19,7 @@ from typing import Any, Iterator, Mapping
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from . import sealing
 from .flow.model import Flow  # for types only
 
 BUSY_TIMEOUT_MS = 10_000
@@ -312,6 +313,32 @@ def m009_indexes(db: Database) -> None:
     db.execute("CREATE INDEX audit_log_action ON audit_log (action)")
 
 
+@migrations()
+def m010_sealed(db: Database) -> None:
+    # What families typed is sealed from here on (sealing.py): the values already stored are
+    # sealed by Store.migrate in the same transaction, with the database's key (a migration
+    # is given only the database). Nothing changes in the schema.
+    pass
+
+
+# The columns that hold what a family typed or what is said about them, sealed at rest
+# (sealing.py), each with the columns that make a value's context: a sealed value opens only
+# in its own row. Values move between rows only through the Store, which seals them again.
+# Sealed values are JSON; the last item says whether the column held JSON before m010.
+SEALED = (
+    ("answers", "value", ("session_id", "field_id"), True),
+    ("drafts", "raw", ("session_id",), True),
+    ("sync_changes", "result", ("session_id", "change_id"), True),  # conflicts hold answers
+    ("helper_notes", "text", ("session_id",), False),
+    ("session_moves", "kept", ("session_id",), True),
+    ("grants", "label", ("session_id",), False),  # what the family asked to be called
+)
+
+
+def _context(table: str, *keys: Any) -> str:
+    return "/".join((table, *map(str, keys)))
+
+
 class Conflict(Exception):
     """Answers changed by another save since the page was opened (another device saved first):
     `changed` maps each such field to the value now stored."""
@@ -369,6 +396,32 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = connect(self.path)
+        keys = sealing.keyring(self.path, create=False)
+        if keys is None:
+            # A new key for a database with sealed values would seal new ones beside values
+            # nothing can open: say where the key was looked for instead.
+            if self._holds_sealed():
+                self.close()
+                raise sealing.KeyProblem(
+                    f"the database {self.path} holds sealed answers, and there is no key to "
+                    f"open them: neither {sealing.ENV} nor the file "
+                    f"{sealing.key_file(self.path)}. Put the key back (from where the "
+                    "backups' keys are kept) and start again.")
+            keys = sealing.keyring(self.path, create=True)
+        self.keys = keys
+
+    def _holds_sealed(self) -> bool:
+        tables = set(self.db.table_names())
+        return any(self._one(f"SELECT 1 AS x FROM {table} WHERE {column} LIKE 's1.%' LIMIT 1")
+                   for table, column, _keys, _json in SEALED if table in tables)
+
+    def _seal(self, value: Any, table: str, *keys: Any) -> str:
+        """A value as JSON, sealed for its row (call inside a write transaction: the keys
+        were refreshed as it began)."""
+        return self.keys.seal(json.dumps(value, ensure_ascii=False), _context(table, *keys))
+
+    def _open(self, sealed: str, table: str, *keys: Any) -> Any:
+        return json.loads(self.keys.open(sealed, _context(table, *keys)))
 
     def close(self) -> None:
         self.db.conn.close()
@@ -379,6 +432,9 @@ class Store:
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Holding the write lock: a key made by `wizard rotate-key` before this began is
+            # the one that seals (its re-sealing passes wait for this lock).
+            self.keys.refresh()
             yield self.db
         except BaseException:
             if conn.in_transaction:
@@ -398,7 +454,51 @@ class Store:
         with self.write():
             pending = [m.name for m in migrations.pending(self.db)]
             migrations.apply(self.db)
+            if "m010_sealed" in pending:
+                for table, column, keys, was_json in SEALED:
+                    after: int | None = 0
+                    while after is not None:
+                        _n, after = self._reseal_some(table, column, keys, was_json, after)
         return pending
+
+    def _reseal_some(self, table: str, column: str, keys: tuple[str, ...], was_json: bool,
+                     after: int, limit: int = 500) -> tuple[int, int | None]:
+        """Seal with the current key up to `limit` values of a column sealed with another key
+        or not sealed at all (a database from before m010), from the row after `after`
+        (rowid). Returns (how many, the rowid to go on from; None at the end). The caller
+        holds the write transaction."""
+        current = f"{sealing.PREFIX}{self.keys.current}.%"
+        rows = list(self.db.execute(
+            f"SELECT rowid, {column}, {', '.join(keys)} FROM {table} WHERE rowid > ? "
+            f"AND {column} NOT LIKE ? ORDER BY rowid LIMIT ?", (after, current, limit)))
+        for rowid, value, *context in rows:
+            where = _context(table, *context)
+            if sealing.sealed_with(value) is not None:
+                text = self.keys.open(value, where)
+            else:
+                text = value if was_json else json.dumps(value, ensure_ascii=False)
+            self.db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                            (self.keys.seal(text, where), rowid))
+        return len(rows), (rows[-1][0] if len(rows) == limit else None)
+
+    def reseal(self) -> dict[str, int]:
+        """Seal again, with the key that now seals, every value sealed with another key (and
+        any not sealed): `wizard rotate-key`. In batches, each its own write transaction, so
+        a running server waits at most a batch; passes repeat until one finds nothing, so a
+        value a server sealed with the old key meanwhile is not missed. Returns how many
+        values of each table were sealed again."""
+        done = {table: 0 for table, *_rest in SEALED}
+        while True:
+            found = 0
+            for table, column, keys, was_json in SEALED:
+                after: int | None = 0
+                while after is not None:
+                    with self.write():
+                        n, after = self._reseal_some(table, column, keys, was_json, after)
+                    done[table] += n
+                    found += n
+            if not found:
+                return done
 
     def health(self) -> dict:
         pending = [m.name for m in migrations.pending(self.db)]
@@ -642,7 +742,7 @@ class Store:
                 "INSERT INTO drafts (session_id, step_id, raw, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (session_id) DO UPDATE SET step_id = excluded.step_id, "
                 "raw = excluded.raw, created_at = excluded.created_at",
-                (session_id, step_id, json.dumps(draft, ensure_ascii=False), now()))
+                (session_id, step_id, self._seal(draft, "drafts", session_id), now()))
 
     def take_draft(self, session_id: int, step_id: str) -> tuple[dict, bool] | None:
         """(typed values, whether to show their mistakes) for this page, removed as it is
@@ -654,7 +754,7 @@ class Store:
             self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
         if row["step_id"] != step_id:
             return None
-        draft = json.loads(row["raw"])
+        draft = self._open(row["raw"], "drafts", session_id)
         return draft["raw"], draft["checked"]
 
     # ------------------------------------------------------------ rate limits
@@ -690,7 +790,7 @@ class Store:
 
     def answers(self, session_id: int) -> dict[str, Any]:
         return {
-            row["field_id"]: json.loads(row["value"])
+            row["field_id"]: self._open(row["value"], "answers", session_id, row["field_id"])
             for row in self.db.query(
                 "SELECT field_id, value FROM answers WHERE session_id = ?", (session_id,))
         }
@@ -701,7 +801,7 @@ class Store:
             "SELECT field_id, value, revision, entered_by, entered_at FROM answers "
             "WHERE session_id = ? ORDER BY field_id", (session_id,)))
         for row in rows:
-            row["value"] = json.loads(row["value"])
+            row["value"] = self._open(row["value"], "answers", session_id, row["field_id"])
         return rows
 
     def save_answers(
@@ -736,36 +836,46 @@ class Store:
         # An expired session's answers were erased: a late save must not bring some back.
         if row is None or row["status"] in ("deleted", "expired"):
             raise LookupError(f"no session {session_id}")
-        if seen_revision is not None and values:
+        # The answers stored for these fields, opened (JSON text): sealed values differ
+        # every time, so what changed is found here, not by comparing columns in SQL.
+        stored: dict[str, dict] = {}
+        if values:
             marks = ", ".join("?" * len(values))
+            for r in self.db.query(
+                    f"SELECT field_id, value, revision, device FROM answers "
+                    f"WHERE session_id = ? AND field_id IN ({marks})", (session_id, *values)):
+                r["text"] = self.keys.open(r["value"],
+                                           _context("answers", session_id, r["field_id"]))
+                stored[r["field_id"]] = r
+        if seen_revision is not None:
             # An answer of unknown origin (NULL) counts as another device's.
-            others, mine = ("", ()) if device is None else (
-                " AND (device IS NULL OR device != ?)", (device,))
             changed = {
-                r["field_id"]: json.loads(r["value"])
-                for r in self.db.query(
-                    f"SELECT field_id, value FROM answers WHERE session_id = ? "
-                    f"AND revision > ? AND field_id IN ({marks}){others}",
-                    (session_id, seen_revision, *values, *mine))
-                if json.loads(r["value"]) != values[r["field_id"]]
+                field_id: json.loads(r["text"]) for field_id, r in stored.items()
+                if r["revision"] > seen_revision
+                and (device is None or r["device"] is None or r["device"] != device)
+                and json.loads(r["text"]) != values[field_id]
             }
             if changed:
                 raise Conflict(row["revision"], changed)
         revision = row["revision"] + 1
         changed_rows = 0
         for field_id, value in values.items():
+            text = json.dumps(value, ensure_ascii=False)
             # An answer saved again unchanged (a step is saved whole) keeps its revision and
             # author: it was not changed, so it can be no one's conflict.
-            changed_rows += self.db.execute(
+            if field_id in stored and stored[field_id]["text"] == text:
+                continue
+            changed_rows += 1
+            self.db.execute(
                 "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
                 "entered_at, device) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (session_id, field_id) "
                 "DO UPDATE SET value = excluded.value, revision = excluded.revision, "
                 "entered_by = excluded.entered_by, entered_at = excluded.entered_at, "
-                "device = excluded.device WHERE answers.value != excluded.value",
-                (session_id, field_id, json.dumps(value, ensure_ascii=False), revision,
-                 entered_by, stamp, device),
-            ).rowcount
+                "device = excluded.device",
+                (session_id, field_id,
+                 self.keys.seal(text, _context("answers", session_id, field_id)), revision,
+                 entered_by, stamp, device))
         # `reached`: this step's place in the flow's order, for the dashboard's funnel.
         self.db.execute("UPDATE sessions SET revision = ?, updated_at = ?, "
                         "furthest = MAX(furthest, COALESCE(?, -1)) WHERE id = ?",
@@ -782,15 +892,16 @@ class Store:
     def _recorded(self, session_id: int, change_id: str) -> dict | None:
         row = self._one("SELECT result FROM sync_changes WHERE session_id = ? AND change_id = ?",
                         (session_id, change_id))
-        return None if row is None else {**json.loads(row["result"]), "replayed": True}
+        return None if row is None else {
+            **self._open(row["result"], "sync_changes", session_id, change_id), "replayed": True}
 
     def _record(self, session_id: int, change_id: str, step_id: str, result: Mapping,
                 claimed_at: str | None) -> None:
         self.db.execute(
             "INSERT INTO sync_changes (session_id, change_id, step_id, result, claimed_at, "
             "received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, change_id, step_id, json.dumps(dict(result), ensure_ascii=False),
-             claimed_at, now()))
+            (session_id, change_id, step_id,
+             self._seal(dict(result), "sync_changes", session_id, change_id), claimed_at, now()))
 
     def change_result(self, session_id: int, change_id: str) -> dict | None:
         """What a change seen before came to (with "replayed": true), or None."""
@@ -1059,7 +1170,8 @@ class Store:
             grant_id = self.db.execute(
                 "INSERT INTO grants (session_id, label, kind, code_hash, code_expires_at, "
                 "created_at) VALUES (?, ?, 'code', ?, ?, ?)",
-                (session_id, label, code_hash, code_expires_at, stamp)).lastrowid
+                (session_id, self._seal(label, "grants", session_id), code_hash,
+                 code_expires_at, stamp)).lastrowid
             self._audit("family", "grant-offered", session_id, {"grant": grant_id})
         return grant_id
 
@@ -1090,7 +1202,8 @@ class Store:
             grant_id = self.db.execute(
                 "INSERT INTO grants (session_id, user_id, label, kind, guardian_present, "
                 "created_at, accepted_at, expires_at) VALUES (?, ?, ?, 'started', ?, ?, ?, ?)",
-                (session_id, user_id, label, int(guardian_present), stamp, stamp, until),
+                (session_id, user_id, self._seal(label, "grants", session_id),
+                 int(guardian_present), stamp, stamp, until),
             ).lastrowid
             self._audit(f"user:{user_id}", "session-started", session_id,
                         {"grant": grant_id, "guardian_present": guardian_present})
@@ -1099,14 +1212,19 @@ class Store:
     _LIVE = ("g.ended_at IS NULL AND g.accepted_at IS NOT NULL AND g.expires_at > ? "
              "AND s.status IN ('active', 'completed')")
 
+    def _label_opened(self, grant: dict | None) -> dict | None:
+        if grant is not None:
+            grant["label"] = self._open(grant["label"], "grants", grant["session_id"])
+        return grant
+
     def live_grant(self, grant_id: int, user_id: int) -> dict | None:
         """This helper's grant, while it lasts and its session is open, with the session's
         flow and status; None otherwise (another helper's, ended, expired, never accepted)."""
-        return self._one(
+        return self._label_opened(self._one(
             "SELECT g.*, s.flow_id, s.flow_version, s.locale, s.status, s.last_step, "
             "s.updated_at AS session_updated FROM grants g JOIN sessions s "
             f"ON s.id = g.session_id WHERE g.id = ? AND g.user_id = ? AND {self._LIVE}",
-            (grant_id, user_id, now()))
+            (grant_id, user_id, now())))
 
     def token_grant(self, token_hash: str) -> dict | None:
         """For a helper's phone's token: the grant it is bound to (live or not) and whether
@@ -1118,12 +1236,12 @@ class Store:
     def helper_grant(self, grant_id: int) -> dict | None:
         """A grant while it lasts, with its helper (whose account is not disabled): what a
         helper's device token needs to open the family's pages."""
-        return self._one(
+        return self._label_opened(self._one(
             "SELECT g.id, g.session_id, g.user_id, g.label, g.kind, g.guardian_present, "
             "g.expires_at, "
             "u.name, u.org FROM grants g JOIN sessions s ON s.id = g.session_id "
             "JOIN users u ON u.id = g.user_id "
-            f"WHERE g.id = ? AND u.disabled = 0 AND {self._LIVE}", (grant_id, now()))
+            f"WHERE g.id = ? AND u.disabled = 0 AND {self._LIVE}", (grant_id, now())))
 
     def add_helper_token(self, grant_id: int, session_id: int, user_id: int,
                          token_hash: str) -> None:
@@ -1136,11 +1254,11 @@ class Store:
 
     def grants_of_user(self, user_id: int) -> list[dict]:
         """A helper's live grants with their sessions, most recently active first."""
-        return list(self.db.query(
+        return [self._label_opened(row) for row in self.db.query(
             "SELECT g.*, s.flow_id, s.flow_version, s.locale, s.status, s.last_step, "
             "s.updated_at AS session_updated FROM grants g JOIN sessions s "
             f"ON s.id = g.session_id WHERE g.user_id = ? AND {self._LIVE} "
-            "ORDER BY s.updated_at DESC", (user_id, now())))
+            "ORDER BY s.updated_at DESC", (user_id, now()))]
 
     def grants_of_session(self, session_id: int) -> list[dict]:
         """Helpers who can see this family's answers now, with their names."""
@@ -1198,15 +1316,20 @@ class Store:
     def add_note(self, session_id: int, step_id: str, user_id: int, text: str) -> None:
         with self.write():
             self.db.execute("INSERT INTO helper_notes (session_id, step_id, user_id, text, at) "
-                            "VALUES (?, ?, ?, ?, ?)", (session_id, step_id, user_id, text, now()))
+                            "VALUES (?, ?, ?, ?, ?)", (session_id, step_id, user_id,
+                                                       self._seal(text, "helper_notes",
+                                                                  session_id), now()))
             self._audit(f"user:{user_id}", "note", session_id, {"step": step_id})
 
     def notes(self, session_id: int, step_id: str | None = None) -> list[dict]:
         only = "" if step_id is None else " AND n.step_id = ?"
-        return list(self.db.query(
+        rows = list(self.db.query(
             "SELECT n.step_id, n.text, n.at, u.name, u.org FROM helper_notes n "
             "JOIN users u ON u.id = n.user_id WHERE n.session_id = ?" + only + " ORDER BY n.id",
             (session_id,) + (() if step_id is None else (step_id,))))
+        for row in rows:
+            row["text"] = self._open(row["text"], "helper_notes", session_id)
+        return rows
 
     def provenance(self, session_id: int) -> dict[str, dict]:
         """Answers a helper entered: field id -> {name, org, at}."""
@@ -1341,7 +1464,7 @@ class Store:
                 self.db.execute(
                     "INSERT INTO answers (session_id, field_id, value, revision, entered_by, "
                     "entered_at, device) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (session_id, new_id, json.dumps(value, ensure_ascii=False),
+                    (session_id, new_id, self._seal(value, "answers", session_id, new_id),
                      revision if was is None else was["revision"],
                      was["entered_by"] if was else actor, was["entered_at"] if was else now(),
                      was["device"] if was else None))
@@ -1351,14 +1474,15 @@ class Store:
             self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
             record = {"answers": dict(kept)}
             if draft is not None:
-                record["unsent"] = {"step": draft["step_id"], **json.loads(draft["raw"])}
+                record["unsent"] = {"step": draft["step_id"],
+                                    **self._open(draft["raw"], "drafts", session_id)}
             stamp = now()
             self.db.execute(
                 "INSERT INTO session_moves (session_id, from_version, to_version, at, actor, "
                 "to_check, kept) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (session_id, row["flow_version"], to_version, stamp, actor,
                  json.dumps(to_check, ensure_ascii=False),
-                 json.dumps(record, ensure_ascii=False)))
+                 self._seal(record, "session_moves", session_id)))
             self.db.execute(
                 "UPDATE sessions SET flow_version = ?, revision = ?, furthest = ?, "
                 "last_step = ?, updated_at = ? WHERE id = ?",
@@ -1387,7 +1511,8 @@ class Store:
         rows = list(self.db.query("SELECT * FROM session_moves WHERE session_id = ? "
                                   "ORDER BY id", (session_id,)))
         for row in rows:
-            row["to_check"], row["kept"] = json.loads(row["to_check"]), json.loads(row["kept"])
+            row["to_check"] = json.loads(row["to_check"])
+            row["kept"] = self._open(row["kept"], "session_moves", session_id)
         return rows
 
     # ------------------------------------------------------------ studio: figures
@@ -1524,10 +1649,19 @@ class Store:
                 raise ValueError(f"tables missing: {', '.join(missing)}")
             counts = {table: conn.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0]
                       for table in ("sessions", "answers", "flow_versions")}
+            # Which keys the copy's sealed values need ("": not sealed, from before m010).
+            sealed: dict[str, int] = {}
+            for table, column, _keys, _json in SEALED:
+                if table in tables:
+                    for kid, n in conn.execute(
+                            f"SELECT CASE WHEN {column} LIKE 's1.%' THEN substr({column}, "
+                            f"{len(sealing.PREFIX) + 1}, {sealing.ID_LENGTH}) ELSE '' END, "
+                            f"COUNT(*) FROM {table} GROUP BY 1"):
+                        sealed[kid] = sealed.get(kid, 0) + n
         finally:
             conn.close()
         return {"integrity": "ok", "migrations": applied, "pending": pending,
-                "counts": counts}
+                "counts": counts, "sealed": sealed}
 
     def erase_again(self, replaced: str | Path) -> dict[str, int]:
         """After a restore: what had been erased in the database that was replaced (families'

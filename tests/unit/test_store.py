@@ -23,7 +23,7 @@ def test_migrations_are_idempotent_and_reported(db):
     assert health["migrations"] == ["m001_base", "m002_drafts", "m003_sync",
                                     "m004_answer_device", "m005_helpers",
                                     "m006_helper_phones", "m007_studio",
-                                    "m008_draft_serial", "m009_indexes"]
+                                    "m008_draft_serial", "m009_indexes", "m010_sealed"]
 
 
 def test_publish_flow_keeps_exact_source(db, branching):
@@ -375,7 +375,8 @@ def test_migration_m004_adds_the_device_and_the_completion_time(tmp_path, branch
                  "entered_at) VALUES (?, 'hukou', '\"other\"', 1, 'family', 'then')", (active,))
     s.db.execute("UPDATE sessions SET status = 'completed' WHERE id = ?", (done,))
     assert s.migrate() == ["m004_answer_device", "m005_helpers", "m006_helper_phones",
-                           "m007_studio", "m008_draft_serial", "m009_indexes"]
+                           "m007_studio", "m008_draft_serial", "m009_indexes",
+                           "m010_sealed"]
     assert "device" in {c.name for c in s.db["answers"].columns}
     assert s.db.execute("SELECT device FROM answers").fetchall() == [(None,)]
     assert s.session(done)["completed_at"] == s.session(done)["updated_at"]

@@ -1,5 +1,6 @@
 """`wizard backup` and `wizard restore`: consistent online copies, checked before use."""
 
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -243,6 +244,12 @@ def test_restore_into_an_empty_place(tmp_path, backup):
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "new" / "w.sqlite3"),
                       "SECRET_KEY": "x"})
     (tmp_path / "new").mkdir()
+    # A new machine without the data key: refused, since no answer could be read.
+    result = app.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
+    assert result.exit_code == 1 and "which this server does not have" in result.output
+    assert not (tmp_path / "new" / "w.sqlite3").exists()
+    # The operator brings the key from where it is kept, apart from the backups.
+    shutil.copy(tmp_path / "data_key", tmp_path / "new" / "data_key")
     result = app.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
     assert result.exit_code == 0, result.output
     assert "there was no database" in result.output

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from wizard import sealing
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 GUNICORN = BIN / "gunicorn"
@@ -219,13 +221,15 @@ def test_sigkill_under_load_loses_no_acknowledged_change(tmp_path):
 
     # Opening the file recovers from the WAL, as the server's next start would.
     conn = sqlite3.connect(database)
+    keys = sealing.keyring(database, create=False)  # the server's: families' data is sealed
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         recorded: dict[str, list] = {}
         for change_id, session_id, result in conn.execute(
                 "SELECT change_id, session_id, result FROM sync_changes"):
-            recorded.setdefault(change_id, []).append((session_id, json.loads(result)))
+            opened = keys.open(result, f"sync_changes/{session_id}/{change_id}")
+            recorded.setdefault(change_id, []).append((session_id, json.loads(opened)))
         sessions_of: dict[int, set[int]] = {}
         for change_id, (index, _) in acknowledged.items():
             rows = recorded.get(change_id, [])
@@ -249,7 +253,8 @@ def test_sigkill_under_load_loses_no_acknowledged_change(tmp_path):
             assert value is not None
             mine = [d for cid, (i, d) in acknowledged.items() if cid == last_id]
             if mine:  # the last applied change was acknowledged: its date is the answer
-                assert json.loads(value[0]) == mine[0]
+                opened = keys.open(value[0], f"answers/{session_id}/child_dob")
+                assert json.loads(opened) == mine[0]
             # Every acknowledged change of the family is at or before the session's revision.
             for cid, (i, _) in acknowledged.items():
                 if i == index:

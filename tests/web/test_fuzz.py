@@ -134,7 +134,7 @@ def check_stored_answers(app):
             flow = catalog.get(s, row["flow_id"], row["flow_version"])
             field = flow.field(row["field_id"])
             assert field is not None, row
-            value = json.loads(row["value"])
+            value = s._open(row["value"], "answers", row["session_id"], row["field_id"])
             if not fieldtypes.is_empty(value):
                 fieldtypes.validate(field, value, {}, today)  # raises Invalid if not
                 # A stored answer reads back as itself: nothing unnormalised got in.

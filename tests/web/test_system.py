@@ -40,7 +40,7 @@ def test_healthz_says_so_when_the_schema_is_missing(tmp_path):
                                                           "m003_sync", "m004_answer_device",
                                                           "m005_helpers", "m006_helper_phones",
                                                           "m007_studio", "m008_draft_serial",
-                                                          "m009_indexes"]
+                                                          "m009_indexes", "m010_sealed"]
 
 
 def test_check_command_clean_and_broken(runner, tmp_path):
