@@ -283,11 +283,17 @@ def _describe(report: dict) -> list[str]:
     return lines
 
 
-def _missing_keys(report: dict) -> list[str]:
-    """The keys a copy's sealed values need that this server lacks."""
+def _missing_keys(report: dict) -> tuple[list[str], str]:
+    """The keys a copy's sealed values need that this server lacks, and where its keys are."""
     needed = {kid for kid in report.get("sealed", {}) if kid}
-    keys = sealing.keyring(current_app.config["DATABASE"], create=False)
-    return sorted(needed - set(keys.ids if keys else ()))
+    database = current_app.config["DATABASE"]
+    try:
+        keys = sealing.keyring(database, create=False)
+    except sealing.KeyProblem as exc:
+        _refuse(str(exc))
+    where = keys.where if keys else (f"no {sealing.ENV} and no file "
+                                     f"{sealing.key_file(database)}")
+    return sorted(needed - set(keys.ids if keys else ())), where
 
 
 @click.command("backup")
@@ -311,7 +317,7 @@ def backup_command(dest: str) -> None:
         _refuse(f"the directory {target.parent} does not exist")
     try:
         db = store.Store(database)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, sealing.KeyProblem) as exc:
         _refuse(f"cannot open the database {database}: {exc}")
     try:
         report = db.backup(target)
@@ -382,14 +388,13 @@ def restore_command(src: str, yes: bool) -> None:
         click.echo(f"{src} is a sound wizard database")
         for line in _describe(report):
             click.echo(line)
-        missing = _missing_keys(report)
+        missing, where = _missing_keys(report)
         if missing:
             _refuse(f"{src} was sealed with key(s) {', '.join(missing)}, which this server "
-                    f"does not have ({sealing.ENV} or the file "
-                    f"{sealing.key_file(database)}): its families' answers could not be "
-                    "read. Add the retired key(s) kept with the backups (one more line of the "
-                    f"file, or after a comma in {sealing.ENV}), restore again, then run "
-                    "`wizard rotate-key`. Nothing was changed.")
+                    f"does not have ({where}): its families' answers could not be read. Add "
+                    "the retired key(s) kept apart from the backups (one more line of the "
+                    f"file {sealing.key_file(database)}, or after a comma in {sealing.ENV}), "
+                    "restore again, then run `wizard rotate-key`. Nothing was changed.")
         pending = report["pending"]
         then = (f"apply {len(pending)} migration(s) it lacks ({', '.join(pending)})" if pending
                 else "no migration to apply")
@@ -435,7 +440,7 @@ def restore_command(src: str, yes: bool) -> None:
             applied = db.migrate()
         finally:
             db.close()
-    except (OSError, sqlite3.Error, ValueError) as exc:
+    except (OSError, sqlite3.Error, ValueError, sealing.KeyProblem) as exc:
         click.echo(f"error: the migrations failed ({exc}); to undo, move {aside} back to "
                    f"{database}", err=True)
         sys.exit(1)
@@ -449,7 +454,7 @@ def restore_command(src: str, yes: bool) -> None:
                 again = db.erase_again(aside)
             finally:
                 db.close()
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, sealing.KeyProblem) as exc:
             click.echo(f"warning: could not read the old database {aside} ({exc}): sessions "
                        "erased since the backup (families' deletions) have their answers "
                        "back; erase them again before opening the service", err=True)
@@ -518,17 +523,21 @@ def rotate_key_command(retired_to: str | None, forget_old: bool, make_key: bool)
             new = sealing.new_key()
             # The new key first (it seals from now on, in this process and, as each write
             # begins, in the server's), the old ones still there to open what they sealed.
-            sealing.write_key_file(path, [new, *olds], replace=True)
-        counts = db.reseal()
+            sealing.write_key_file(path, [new, *olds], replace=True, like=database)
+        try:
+            counts = db.reseal()
+        except (sealing.KeyProblem, sqlite3.Error) as exc:
+            _refuse(f"{exc}. Every value still opens: "
+                    + (f"{sealing.key_file(database)} holds the new key first and the old "
+                       "one(s) after it; run this again to finish" if not from_env
+                       else f"with the keys of {sealing.ENV}"))
         if not from_env:
-            sealing.write_key_file(path, [new], replace=True)
+            sealing.write_key_file(path, [new], replace=True, like=database)
             db.keys.refresh()
-        # What the old key sealed may still be in the write-ahead log: copy it into the
-        # database (where the new values overwrote the old) and empty the log.
-        db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sealing.KeyProblem as exc:
-        _refuse(f"{exc}. The values sealed again so far stay readable: the keys are unchanged "
-                "but for a new first one")
+        # What the old key sealed may still be in the write-ahead log: copy the log into the
+        # database (where the new values overwrote the old) and empty it. A server reading
+        # at that moment keeps the log in use; its next checkpoints overwrite it.
+        busy = db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
     finally:
         db.close()
     total = sum(counts.values())
@@ -545,11 +554,16 @@ def rotate_key_command(retired_to: str | None, forget_old: bool, make_key: bool)
                        "rotate: put a new key (`wizard rotate-key --make-key`) before it, "
                        "with a comma, restart the server, and run this again")
     elif retired_to:
-        click.echo(f"the old key {', '.join(retired)} is in {retired_to} only: keep it offline "
-                   "with the backups made before now (restoring one needs it)")
+        click.echo(f"the old key {', '.join(retired)} left {path} and was written to "
+                   f"{retired_to}: keep that offline, apart from the backups made before now "
+                   "(restoring one needs it)")
     else:
-        click.echo(f"the old key {', '.join(retired)} is forgotten: backups made before now "
-                   "can no longer be restored; make a new backup now")
+        click.echo(f"the old key {', '.join(retired)} left {path}; destroy any other copy of "
+                   "it. Backups made before now can no longer be restored: make a new backup "
+                   "now")
+    if busy:
+        click.echo("note: the server was reading, so the write-ahead log was not emptied; "
+                   "what the old key sealed in it is overwritten as the server writes")
 
 
 def register(app: Flask) -> None:

@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -30,6 +31,9 @@ ENV = "WIZARD_DATA_KEY"
 FILE_NAME = "data_key"
 ID_LENGTH = 12
 _NONCE = 12  # 96 bits, random per value: AES-GCM's standard nonce
+_SHAPE = re.compile(r"s1\.([0-9a-f]{%d})\." % ID_LENGTH)
+# In SQL: GLOB, unlike LIKE, minds case.
+SQL_SEALED = "GLOB 's1.*'"
 
 
 class KeyProblem(Exception):
@@ -47,9 +51,8 @@ def key_id(key: bytes) -> str:
 
 def sealed_with(value: str) -> str | None:
     """The key id a sealed value names, or None for a value that is not sealed."""
-    if not value.startswith(PREFIX):
-        return None
-    return value[len(PREFIX):len(PREFIX) + ID_LENGTH]
+    found = _SHAPE.match(value)
+    return found.group(1) if found else None
 
 
 def parse(text: str, where: str) -> list[bytes]:
@@ -75,10 +78,12 @@ class Keyring:
     rotate-key` run beside a live server): `refresh` is called at the start of every write
     transaction, so a value sealed after the file changed is sealed with its first key."""
 
-    def __init__(self, file: Path | None, text: str | None = None):
+    def __init__(self, file: Path | None, text: str | None = None, where: str = ""):
         self.file = file
+        self._where = where or (f"the file {file}" if file else f"the environment variable {ENV}")
         self._lock = threading.Lock()
         self._seen: tuple | None = None
+        self._state: tuple = ("", {}, [])
         if file is None:
             self._use(parse(text or "", ENV))
         else:
@@ -86,27 +91,32 @@ class Keyring:
 
     @property
     def where(self) -> str:
-        return f"the file {self.file}" if self.file else f"the environment variable {ENV}"
+        return self._where
 
     def _use(self, keys: list[bytes]) -> None:
-        ring = {key_id(key): AESGCM(key) for key in keys}
+        # A key this process has loaded still opens after it leaves the file (until a
+        # restart): a value read just before a rotation ended is opened just after it.
+        ring = {**self._state[1], **{key_id(key): AESGCM(key) for key in keys}}
         # One assignment: threads sharing this keyring see the old state or the new one.
-        self._state = (key_id(keys[0]), ring)
+        self._state = (key_id(keys[0]), ring, [key_id(key) for key in keys])
 
     def refresh(self) -> None:
         if self.file is None:
             return
         try:
             info = os.stat(self.file)
+            seen = (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size)
+            if seen == self._seen:
+                return
+            if info.st_mode & 0o077:
+                raise KeyProblem(f"the data key file {self.file} can be read by others "
+                                 f"(mode {info.st_mode & 0o777:o}): chmod 600 it")
+            with self._lock:
+                if seen != self._seen:
+                    self._use(parse(self.file.read_text(), str(self.file)))
+                    self._seen = seen
         except OSError as exc:
             raise KeyProblem(f"cannot read the data key file {self.file}: {exc}") from exc
-        seen = (info.st_ino, info.st_mtime_ns, info.st_size)
-        if seen == self._seen:
-            return
-        with self._lock:
-            if seen != self._seen:
-                self._use(parse(self.file.read_text(), str(self.file)))
-                self._seen = seen
 
     @property
     def current(self) -> str:
@@ -115,10 +125,14 @@ class Keyring:
 
     @property
     def ids(self) -> list[str]:
-        return list(self._state[1])
+        """The keys configured now (the file's or the variable's), the first sealing."""
+        return list(self._state[2])
+
+    def opens(self, kid: str) -> bool:
+        return kid in self._state[1]
 
     def seal(self, text: str, context: str) -> str:
-        current, ring = self._state
+        current, ring, _ids = self._state
         nonce = os.urandom(_NONCE)
         box = ring[current].encrypt(nonce, text.encode(), context.encode())
         return f"{PREFIX}{current}.{base64.b64encode(nonce + box).decode()}"
@@ -149,10 +163,17 @@ def key_file(database: str | Path) -> Path:
     return Path(database).resolve().parent / FILE_NAME
 
 
+def _in_memory(database: str | Path) -> bool:
+    return str(database) in ("", ":memory:") or str(database).startswith("file:")
+
+
 def keyring(database: str | Path, create: bool) -> Keyring | None:
     """The keys of the database at `database` (one Keyring per source, shared by threads).
     With the file missing: a new key is made when `create`, else None."""
     text = os.environ.get(ENV)
+    if _in_memory(database):
+        # Gone with the process, like the database: a key of its own, never a file.
+        return Keyring(None, new_key(), where="a key made for an in-memory database")
     if text is not None:
         source: tuple = ("env", text)
     else:
@@ -170,19 +191,27 @@ def keyring(database: str | Path, create: bool) -> Keyring | None:
             if not path.exists():
                 if not create:
                     return None
-                write_key_file(path, [new_key()], replace=False)
+                write_key_file(path, [new_key()], replace=False, like=Path(database))
             ring = Keyring(path)
         _rings[source] = ring
         return ring
 
 
-def write_key_file(path: Path, keys: list[str], replace: bool) -> None:
+def write_key_file(path: Path, keys: list[str], replace: bool, like: Path) -> None:
     """Write the keys (first: the one that seals) to `path`, readable by its owner only, on
     disk before it is used. Written whole to a temporary file, then linked into place: a
     reader never sees half a file, and with `replace` False two processes starting at once
-    keep the first one's key (the other's link fails)."""
+    keep the first one's key (the other's link fails). Run as root (an upgrade, a rotation),
+    the file gets the owner of `like` (the database, or the key file it replaces): the
+    server's user must still read it."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        if os.geteuid() == 0:
+            for owner in (path, like, path.parent):
+                if owner.exists():
+                    info = owner.stat()
+                    os.fchown(fd, info.st_uid, info.st_gid)
+                    break
         with os.fdopen(fd, "w") as handle:
             handle.write("".join(f"{key}\n" for key in keys))
             handle.flush()

@@ -409,11 +409,31 @@ class Store:
                     "backups' keys are kept) and start again.")
             keys = sealing.keyring(self.path, create=True)
         self.keys = keys
+        self._check_keys()
 
     def _holds_sealed(self) -> bool:
         tables = set(self.db.table_names())
-        return any(self._one(f"SELECT 1 AS x FROM {table} WHERE {column} LIKE 's1.%' LIMIT 1")
+        return any(self._one(f"SELECT 1 AS x FROM {table} WHERE {column} "
+                             f"{sealing.SQL_SEALED} LIMIT 1")
                    for table, column, _keys, _json in SEALED if table in tables)
+
+    def _check_keys(self) -> None:
+        """The newest value of each sealed column opens with these keys: a wrong key (a typo
+        in WIZARD_DATA_KEY, the old one after a rotation) is refused at start, before it seals
+        new values beside ones it cannot open."""
+        tables = set(self.db.table_names())
+        for table, column, _keys, _json in SEALED:
+            if table not in tables:
+                continue
+            row = self.db.execute(f"SELECT {column} FROM {table} ORDER BY rowid DESC LIMIT 1"
+                                  ).fetchone()
+            kid = sealing.sealed_with(row[0]) if row else None
+            if kid is not None and not self.keys.opens(kid):
+                self.close()
+                raise sealing.KeyProblem(
+                    f"the database {self.path} holds values sealed with key {kid}, which "
+                    f"{self.keys.where} lacks (it has {', '.join(self.keys.ids)}): a wrong "
+                    "or an old key. Give it the key the database was sealed with.")
 
     def _seal(self, value: Any, table: str, *keys: Any) -> str:
         """A value as JSON, sealed for its row (call inside a write transaction: the keys
@@ -455,31 +475,43 @@ class Store:
             pending = [m.name for m in migrations.pending(self.db)]
             migrations.apply(self.db)
             if "m010_sealed" in pending:
+                # Everything stored before is plain, even a note that starts like a sealed
+                # value ("s1.2 ...").
                 for table, column, keys, was_json in SEALED:
                     after: int | None = 0
                     while after is not None:
-                        _n, after = self._reseal_some(table, column, keys, was_json, after)
+                        _n, after, _ = self._reseal_some(table, column, keys, was_json, after,
+                                                         plain=True)
         return pending
 
     def _reseal_some(self, table: str, column: str, keys: tuple[str, ...], was_json: bool,
-                     after: int, limit: int = 500) -> tuple[int, int | None]:
+                     after: int, plain: bool = False, limit: int = 500
+                     ) -> tuple[int, int | None, set[str]]:
         """Seal with the current key up to `limit` values of a column sealed with another key
-        or not sealed at all (a database from before m010), from the row after `after`
-        (rowid). Returns (how many, the rowid to go on from; None at the end). The caller
-        holds the write transaction."""
-        current = f"{sealing.PREFIX}{self.keys.current}.%"
-        rows = list(self.db.execute(
-            f"SELECT rowid, {column}, {', '.join(keys)} FROM {table} WHERE rowid > ? "
-            f"AND {column} NOT LIKE ? ORDER BY rowid LIMIT ?", (after, current, limit)))
+        (or, with `plain`, every value: stored before m010), from the row after `after`
+        (rowid). Returns (how many, the rowid to go on from or None at the end, the keys
+        they were sealed with). The caller holds the write transaction."""
+        if plain:
+            rows = list(self.db.execute(
+                f"SELECT rowid, {column}, {', '.join(keys)} FROM {table} WHERE rowid > ? "
+                "ORDER BY rowid LIMIT ?", (after, limit)))
+        else:
+            rows = list(self.db.execute(
+                f"SELECT rowid, {column}, {', '.join(keys)} FROM {table} WHERE rowid > ? "
+                f"AND {column} NOT GLOB ? ORDER BY rowid LIMIT ?",
+                (after, f"{sealing.PREFIX}{self.keys.current}.*", limit)))
+        seen = set()
         for rowid, value, *context in rows:
             where = _context(table, *context)
-            if sealing.sealed_with(value) is not None:
+            kid = None if plain else sealing.sealed_with(value)
+            if kid is not None:
+                seen.add(kid)
                 text = self.keys.open(value, where)
             else:
                 text = value if was_json else json.dumps(value, ensure_ascii=False)
             self.db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
                             (self.keys.seal(text, where), rowid))
-        return len(rows), (rows[-1][0] if len(rows) == limit else None)
+        return len(rows), (rows[-1][0] if len(rows) == limit else None), seen
 
     def reseal(self) -> dict[str, int]:
         """Seal again, with the key that now seals, every value sealed with another key (and
@@ -488,17 +520,28 @@ class Store:
         value a server sealed with the old key meanwhile is not missed. Returns how many
         values of each table were sealed again."""
         done = {table: 0 for table, *_rest in SEALED}
+        passes = 0
         while True:
-            found = 0
+            found, kids = 0, set()
             for table, column, keys, was_json in SEALED:
                 after: int | None = 0
                 while after is not None:
                     with self.write():
-                        n, after = self._reseal_some(table, column, keys, was_json, after)
+                        n, after, seen = self._reseal_some(table, column, keys, was_json, after)
                     done[table] += n
                     found += n
+                    kids |= seen
+            passes += 1
             if not found:
                 return done
+            # Every write that began after the key file changed seals with the new key, so
+            # a second pass finds nothing, unless a process runs with other keys (a server
+            # not restarted with WIZARD_DATA_KEY=NEW,OLD): its values would be lost.
+            if passes > 1 and kids - {self.keys.current}:
+                raise sealing.KeyProblem(
+                    f"a running process still seals with key {', '.join(sorted(kids))}: "
+                    "restart the server with the new key first (and the old one after it), "
+                    "then run this again")
 
     def health(self) -> dict:
         pending = [m.name for m in migrations.pending(self.db)]
@@ -747,14 +790,18 @@ class Store:
     def take_draft(self, session_id: int, step_id: str) -> tuple[dict, bool] | None:
         """(typed values, whether to show their mistakes) for this page, removed as it is
         read (a reload shows the saved answers)."""
-        row = self._one("SELECT step_id, raw FROM drafts WHERE session_id = ?", (session_id,))
-        if row is None:
+        find = "SELECT step_id, raw FROM drafts WHERE session_id = ?"
+        if self._one(find, (session_id,)) is None:  # most pages: no write lock taken
             return None
+        # Read again, opened and deleted in one transaction: with the keys of this moment.
         with self.write():
+            row = self._one(find, (session_id,))
+            if row is None:
+                return None
             self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
-        if row["step_id"] != step_id:
-            return None
-        draft = self._open(row["raw"], "drafts", session_id)
+            if row["step_id"] != step_id:
+                return None
+            draft = self._open(row["raw"], "drafts", session_id)
         return draft["raw"], draft["checked"]
 
     # ------------------------------------------------------------ rate limits
@@ -1654,8 +1701,9 @@ class Store:
             for table, column, _keys, _json in SEALED:
                 if table in tables:
                     for kid, n in conn.execute(
-                            f"SELECT CASE WHEN {column} LIKE 's1.%' THEN substr({column}, "
-                            f"{len(sealing.PREFIX) + 1}, {sealing.ID_LENGTH}) ELSE '' END, "
+                            f"SELECT CASE WHEN {column} {sealing.SQL_SEALED} "
+                            f"THEN substr({column}, {len(sealing.PREFIX) + 1}, "
+                            f"{sealing.ID_LENGTH}) ELSE '' END, "
                             f"COUNT(*) FROM {table} GROUP BY 1"):
                         sealed[kid] = sealed.get(kid, 0) + n
         finally:

@@ -7,7 +7,10 @@ the app goes on serving; a backup sealed with a retired key is refused until tha
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
+import time
 
 import pytest
 from family_helpers import KG, KG_LOCAL, answer_all, begin
@@ -109,7 +112,8 @@ def test_a_sealed_value_opens_only_in_its_own_row(app, client, db):
             other.answers(sid)
         # Nor does one altered by a byte.
         sealed = db.db.execute("SELECT text FROM helper_notes").fetchone()[0]
-        flipped = sealed[:-3] + ("A" if sealed[-3] != "A" else "B") + sealed[-2:]
+        middle = len(sealed) * 3 // 4  # inside the ciphertext, never base64's padding bits
+        flipped = sealed[:middle] + ("A" if sealed[middle] != "A" else "B") + sealed[middle + 1:]
         db.db.execute("UPDATE helper_notes SET text = ?", (flipped,))
         with pytest.raises(sealing.KeyProblem):
             other.notes(sid)
@@ -144,9 +148,13 @@ def test_a_database_from_before_sealing_is_sealed_by_its_migration(tmp_path, bra
                  "VALUES (?, 'birth', ?, ?, 'then')", (sid, user, NOTE))
     s.db.execute("INSERT INTO grants (session_id, label, kind, created_at) "
                  "VALUES (?, ?, 'code', 'then')", (sid, LABEL))
+    # A note that happens to start the way sealed values do is plain text too.
+    looks_sealed = "s1.0123456789ab.2 grade, ask about the permit"
+    s.db.execute("INSERT INTO helper_notes (session_id, step_id, user_id, text, at) "
+                 "VALUES (?, 'birth', ?, ?, 'then')", (sid, user, looks_sealed))
     assert s.migrate() == ["m010_sealed"]
     assert s.answers(sid) == {"name": NAME}
-    assert s.notes(sid)[0]["text"] == NOTE
+    assert [n["text"] for n in s.notes(sid)] == [NOTE, looks_sealed]
     assert s._label_opened(dict(s._one("SELECT label, session_id FROM grants")))["label"] == LABEL
     s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     s.db.execute("VACUUM")
@@ -191,6 +199,87 @@ def test_rotate_key_seals_everything_again_while_the_app_serves(app, client, db,
     assert check.exit_code == 0 and "nothing was changed" in check.output, check.output
 
 
+def test_rotating_while_another_thread_saves_leaves_nothing_under_the_old_key(app, client, db,
+                                                                             runner, tmp_path):
+    """Each write picks up the key file as it begins: a save made during the rotation is
+    sealed with the new key or sealed again by the next pass, never left under the old one."""
+    sid = fill(app, client, db)
+    before = db.keys.current
+    stop, saves, errors = threading.Event(), [], []
+
+    def save():
+        writer = store.Store(app.config["DATABASE"])  # another connection, as a server thread
+        try:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                writer.save_answers(sid, {"district": f"d{n}", "housing": f"h{n}"})
+                saves.append(n)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            writer.close()
+
+    thread = threading.Thread(target=save)
+    thread.start()
+    try:
+        while len(saves) < 20:
+            time.sleep(0.01)
+        result = runner.invoke(args=["rotate-key", "--forget-old"])
+        done = len(saves)
+        while len(saves) < done + 20 and thread.is_alive():
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    assert errors == [] and len(saves) > 40
+    after = store.Store(app.config["DATABASE"])
+    try:
+        assert after.keys.current != before
+        kids = {sealing.sealed_with(row[0]) for row in after.db.execute(
+            "SELECT value FROM answers")}
+        assert kids == {after.keys.current}
+        assert after.answers(sid)["district"] == f"d{saves[-1]}"
+    finally:
+        after.close()
+
+
+def test_a_wrong_key_is_refused_at_start(app, client, db, monkeypatch):
+    fill(app, client, db)
+    monkeypatch.setenv(sealing.ENV, sealing.new_key())  # well formed, but not this database's
+    with pytest.raises(sealing.KeyProblem, match="a wrong or an old key"):
+        store.Store(app.config["DATABASE"])
+
+
+def test_a_key_file_others_can_read_is_refused(app, db):
+    key_file = sealing.key_file(app.config["DATABASE"])
+    key_file.chmod(0o644)
+    with pytest.raises(sealing.KeyProblem, match="can be read by others"):
+        store.Store(app.config["DATABASE"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
+def test_a_key_made_by_root_belongs_to_the_databases_owner(app, client, db, runner, tmp_path):
+    """`wizard rotate-key` (or an upgrade's init-db) run as root must leave a key file the
+    server's user can read."""
+    fill(app, client, db)
+    database = app.config["DATABASE"]
+    for path in (database, sealing.key_file(database)):
+        os.chown(path, 4242, 4242)
+    result = runner.invoke(args=["rotate-key", "--forget-old"])
+    assert result.exit_code == 0, result.output
+    info = sealing.key_file(database).stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (4242, 4242, 0o600)
+    # An upgrade run as root: the server's database gets its first key, the server's too.
+    upgraded = tmp_path / "upgraded"
+    upgraded.mkdir()
+    sqlite3.connect(upgraded / "w.sqlite3").close()
+    os.chown(upgraded / "w.sqlite3", 4343, 4343)
+    store.Store(upgraded / "w.sqlite3").close()
+    assert (upgraded / "data_key").stat().st_uid == 4343
+
+
 def test_keys_from_the_environment(monkeypatch, tmp_path, branching):
     key = sealing.new_key()
     monkeypatch.setenv(sealing.ENV, f" {key} ")
@@ -207,7 +296,7 @@ def test_keys_from_the_environment(monkeypatch, tmp_path, branching):
 def test_two_workers_starting_at_once_share_one_key(tmp_path):
     path = tmp_path / "data_key"
     for n in range(2):
-        sealing.write_key_file(path, [sealing.new_key()], replace=False)
+        sealing.write_key_file(path, [sealing.new_key()], replace=False, like=tmp_path)
         if n == 0:
             first = path.read_text()
     assert path.read_text() == first
