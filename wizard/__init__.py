@@ -12,6 +12,7 @@ from flask import Flask, abort, g, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -101,7 +102,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             # The CSRF secret lasts as long as the family's answers (and a static file, or
             # what the phone keeps for offline use, never sets a cookie: it would be cached
             # with it; the sync API needs no CSRF secret).
-            session.permanent = True
+            if not session.permanent:  # setting it marks the session changed
+                session.permanent = True
         # Refuse an oversized body before anything reads it (a view that never reads the
         # body would otherwise answer as if nothing were wrong).
         limit = request.max_content_length
@@ -182,6 +184,22 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return request.is_secure or super().get_cookie_secure(app)
 
+    def open_session(self, app, request):
+        # As Flask's, noting when the cookie was signed (see should_set_cookie).
+        signer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app))
+        if signer is None or not value:
+            return super().open_session(app, request)
+        try:
+            data, signed_at = signer.loads(
+                value, max_age=int(app.permanent_session_lifetime.total_seconds()),
+                return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.signed_at = signed_at
+        return session
+
     def should_set_cookie(self, app, session) -> bool:
         # Once a family has the cookie, Flask sends it again on every response (a permanent
         # session is refreshed each request), also on what the service worker or a shared
@@ -192,7 +210,15 @@ class _SessionInterface(SecureCookieSessionInterface):
         # would then be refused.
         if request.endpoint == "static" or request.blueprint in ("offline", "api"):
             return False
-        return super().should_set_cookie(app, session)
+        if session.modified:
+            return True
+        # Flask signs a permanent session's cookie again on every response to move its expiry
+        # on; once a day is enough for a cookie that lasts SESSION_IDLE_DAYS, and signing
+        # (and compressing) it was a twentieth of a step page's time.
+        signed_at = getattr(session, "signed_at", None)
+        return (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+                and (signed_at is None or signed_at < datetime.datetime.now(
+                    datetime.timezone.utc) - datetime.timedelta(days=1)))
 
 
 class _IdConverter(IntegerConverter):

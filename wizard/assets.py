@@ -6,7 +6,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, request, url_for
 
 
 @lru_cache(maxsize=512)
@@ -21,7 +21,15 @@ def _hash(static_folder: str, filename: str) -> str:
 def url(filename: str) -> str:
     """A static file's URL with its content hash (?v=): cached for a year, and a changed file
     gets a new URL, so no phone ever mixes an old script with a new page."""
-    return url_for("static", filename=filename, v=_hash(current_app.static_folder, filename))
+    # Made once per app, file and mount point (a page names about ten: building each with
+    # url_for was a twentieth of a step page's time).
+    made = current_app.extensions.setdefault("asset_urls", {})
+    key = (request.script_root if has_request_context() else "", filename)
+    found = made.get(key)
+    if found is None:
+        found = made[key] = url_for("static", filename=filename,
+                                    v=_hash(current_app.static_folder, filename))
+    return found
 
 
 # What shapes a page or a script the phone keeps offline: a change to any of these is a new

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import g, request
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, get_translations
 from flask_babel import format_date as _babel_format_date
 from markupsafe import Markup
 
@@ -54,6 +54,19 @@ def current() -> str:
     return g.lang
 
 
+def _catalog():
+    """The page's translations, kept with the locale they are for: force_locale (pages
+    rendered in another language) sets a new locale object, which finds its own."""
+    state = g.get("_flask_babel")
+    kept = getattr(state, "wizard_catalog", None)
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None):
+        return kept[1]
+    catalog = get_translations()
+    state = g._flask_babel  # made by get_translations
+    state.wizard_catalog = (state.babel_locale, catalog)
+    return catalog
+
+
 def _choose() -> str:
     asked = request.args.get("lang")
     if asked in LANGUAGES:
@@ -78,6 +91,15 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../locales")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     babel.init_app(app, locale_selector=current)  # Babel knows our codes as they are
+    # The templates' _() and ngettext() as Flask-Babel installs them, but finding the page's
+    # catalog once per request rather than on every call through a chain of context look-ups:
+    # a review page asks for some thirty texts, and that chain was a sixth of its time.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalog().ugettext(s),
+        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
+        newstyle=True)
     # A global, not a context variable: imported form macros see globals only.
     app.jinja_env.globals["date_order"] = lambda: DATE_ORDER[current()]
     app.jinja_env.filters["dateformat"] = format_date
