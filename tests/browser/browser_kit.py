@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from wizard import accounts, create_app, engine
+from wizard import accounts, create_app, engine, sealing
 from wizard.flow import loader
 from wizard.store import Store
 
@@ -120,8 +120,25 @@ class Site:
             store.close()
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.db) as con:
-            return con.execute(sql, params).fetchall()
+        return query(self.db, sql, *params)
+
+
+# The SQL of a family's sealed values (wizard/sealing.py), opened in the query: the value and
+# its context, as store.py seals them.
+ANSWER = "opened(value, 'answers/' || session_id || '/' || field_id)"
+RESULT = "opened(result, 'sync_changes/' || session_id || '/' || change_id)"
+
+
+def query(path: str | Path, sql: str, *params) -> list[tuple]:
+    """Rows of a test site's database; the SQL can open sealed values with ANSWER and
+    RESULT, using the keys the site's store uses."""
+    keys = sealing.keyring(path, create=False)
+    con = sqlite3.connect(path)
+    try:
+        con.create_function("opened", 2, keys.open, deterministic=True)
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="session")

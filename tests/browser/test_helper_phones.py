@@ -10,6 +10,7 @@ import re
 import pytest
 import segno
 from browser_kit import (
+    ANSWER,
     FLOW_ID,
     LOCAL,
     PASSWORD,
@@ -212,13 +213,13 @@ def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_choose
     helper_page.goto(f"{site.url}/assist/s/1/step/district")
     helper_page.locator('input[name="district"][value="minhang"]').check()
     press(helper_page, "Continue")
-    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+    assert site.query(f"SELECT {ANSWER}, entered_by FROM answers WHERE field_id = 'district'") \
         == [('"minhang"', "volunteer:1")]
 
     restore(family.page.context)
     family.page.reload()
     wait_sent(family.page)
-    assert site.query("SELECT value FROM answers WHERE field_id = 'district'") \
+    assert site.query(f"SELECT {ANSWER} FROM answers WHERE field_id = 'district'") \
         == [('"minhang"',)]
     family.page.locator("#offline-status").get_by_text("changed on two phones").wait_for()
     family.follow("Check them")
@@ -228,7 +229,7 @@ def test_a_helpers_change_meets_the_familys_offline_change_and_the_family_choose
     with family.page.expect_navigation():
         panel.get_by_role("button", name="Keep this phone's answer").click()
     wait_sent(family.page)
-    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+    assert site.query(f"SELECT {ANSWER}, entered_by FROM answers WHERE field_id = 'district'") \
         == [('"pudong"', "family")]
 
 
@@ -268,7 +269,7 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
     restore(helper_page.context)
     helper_page.reload()
     wait_sent(helper_page)
-    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+    assert site.query(f"SELECT {ANSWER}, entered_by FROM answers WHERE field_id = 'district'") \
         == [('"minhang"', "family")]
     helper_page.locator("#offline-status").get_by_text("changed on two phones").wait_for()
     helper.follow("Check them")
@@ -277,7 +278,7 @@ def test_a_helpers_phone_keeps_the_walkthrough_and_goes_on_with_no_signal(site, 
     with helper_page.expect_navigation():
         panel.get_by_role("button", name="Keep this phone's answer").click()
     wait_sent(helper_page)
-    assert site.query("SELECT value, entered_by FROM answers WHERE field_id = 'district'") \
+    assert site.query(f"SELECT {ANSWER}, entered_by FROM answers WHERE field_id = 'district'") \
         == [('"pudong"', "volunteer:1")]
     actions = [a for a, in site.query("SELECT action FROM audit_log WHERE actor = 'user:1'")]
     assert "kept-on-phone" in actions and "change" in actions

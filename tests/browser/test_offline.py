@@ -5,23 +5,25 @@ exactly once when there is signal again."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 from browser_kit import (
+    ANSWER,
     CHROMIUM,
     CHROMIUM_ARGS,
     FLOW_ID,
     LOCAL,
     OTHER,
     PHONE,
+    RESULT,
     ROOT,
     Family,
     LiveServer,
     make_live_app,
     new_phone_context,
+    query,
 )
 from playwright.sync_api import Error as PlaywrightError
 
@@ -41,12 +43,11 @@ class Site:
         self.url = self.server.url
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.db) as con:
-            return con.execute(sql, params).fetchall()
+        return query(self.db, sql, *params)
 
     def answers(self) -> dict:
         return {k: json.loads(v) for k, v in self.query(
-            "SELECT field_id, value FROM answers ORDER BY field_id")}
+            f"SELECT field_id, {ANSWER} FROM answers ORDER BY field_id")}
 
 
 @pytest.fixture
@@ -252,7 +253,7 @@ def test_a_flow_started_and_finished_offline_syncs_once_with_its_consent(site, b
     rows = site.query("SELECT status, started_offline FROM sessions ORDER BY id")
     assert rows == [("completed", 1), ("completed", 1)]
     migrant_answers = dict(site.query(
-        "SELECT field_id, value FROM answers WHERE session_id = 2"))
+        f"SELECT field_id, {ANSWER} FROM answers WHERE session_id = 2"))
     assert json.loads(migrant_answers["child_id"]) == "31011220240315002X"
     assert json.loads(migrant_answers["has_permit"]) is True
 
@@ -382,7 +383,7 @@ def test_two_phones_change_one_answer_offline_and_the_family_chooses(site, new_c
     wait_sent(second.page)
     assert site.answers()["district"] == "pudong"
     results = [json.loads(r) for r, in site.query(
-        "SELECT result FROM sync_changes ORDER BY received_at, rowid")]
+        f"SELECT {RESULT} FROM sync_changes ORDER BY received_at, rowid")]
     assert [r["status"] for r in results] == ["applied", "conflict", "applied"]
     second.page.reload()
     ready(second.page)
@@ -426,7 +427,7 @@ def test_a_new_build_and_a_new_flow_version_leave_a_kept_flow_working(site, fami
     wait_sent(page)
     assert site.query("SELECT flow_version, status FROM sessions") == [(VERSION, "completed")]
     assert site.answers()["child_name"] == "王小明"
-    statuses = {json.loads(r)["status"] for r, in site.query("SELECT result FROM sync_changes")}
+    statuses = {json.loads(r)["status"] for r, in site.query(f"SELECT {RESULT} FROM sync_changes")}
     assert statuses == {"applied", "completed"}
     # Online, this page's build is kept afresh and the old build's bundle goes.
     new_bundle = f"wizard-flow-{FLOW_ID}-v{VERSION}-en-build-two"
@@ -629,7 +630,7 @@ def test_a_phone_changing_its_own_answer_twice_offline_is_no_conflict(site, fami
     wait_sent(family.page)
     assert site.answers()["district"] == "pudong"
     statuses = [json.loads(r)["status"] for r, in site.query(
-        "SELECT result FROM sync_changes ORDER BY rowid")]
+        f"SELECT {RESULT} FROM sync_changes ORDER BY rowid")]
     assert statuses == ["applied", "applied"]
     assert not family.page.locator("#offline-status").get_by_text("two phones").count()
 
