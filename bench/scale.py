@@ -172,23 +172,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,1000000",
                         help="numbers of sessions, comma-separated (default: 1000,1000000)")
-    sizes = [int(n) for n in parser.parse_args().sizes.split(",")]
+    parser.add_argument("--keep", metavar="FOLDER",
+                        help="keep the databases in FOLDER and use those already there "
+                             "(to compare code changes without generating again)")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
     flow = loader.load_file(FLOW).flow
-    folder = Path(tempfile.mkdtemp(prefix="wizard-scale-"))
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="wizard-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         targets = []
         for n in sizes:
             path = folder / f"{n}.sqlite3"
-            took = generate(path, n, flow)
-            size = path.stat().st_size / 1e6
-            print(f"generated {n:>9,} sessions ({n * len(ANSWERS) * 9 // 10:>10,} answers): "
-                  f"{took:6.1f} s, {size:7.1f} MB")
+            if path.exists():
+                print(f"using {path} ({path.stat().st_size / 1e6:.1f} MB)")
+            else:
+                took = generate(path, n, flow)
+                size = path.stat().st_size / 1e6
+                print(f"generated {n:>9,} sessions ({n * len(ANSWERS) * 9 // 10:>10,} "
+                      f"answers): {took:6.1f} s, {size:7.1f} MB")
             targets.append(Target(path, n, flow))
         measure(targets, "the app's connection settings")
         for t in targets:
             t.store.close()
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
