@@ -463,8 +463,16 @@ class Store:
         else:
             conn.execute("COMMIT")
 
+    def _rows(self, sql: str, params: Any = ()) -> list[dict]:
+        """The rows of a query as dicts. Not sqlite-utils' query(), which wraps every read
+        in a SAVEPOINT and its RELEASE (three statements for one; a step page runs a dozen
+        reads)."""
+        cursor = self.db.execute(sql, params)
+        keys = [column[0] for column in cursor.description]
+        return [dict(zip(keys, row)) for row in cursor]
+
     def _one(self, sql: str, params: Any = ()) -> dict | None:
-        rows = list(self.db.query(sql, params))
+        rows = self._rows(sql, params)
         return rows[0] if rows else None
 
     # ------------------------------------------------------------ schema
@@ -606,7 +614,7 @@ class Store:
 
     def latest_versions(self) -> list[dict]:
         """flow_id and newest version of every published flow."""
-        return list(self.db.query("SELECT flow_id, MAX(version) AS version FROM flow_versions "
+        return list(self._rows("SELECT flow_id, MAX(version) AS version FROM flow_versions "
                                   "GROUP BY flow_id ORDER BY flow_id"))
 
     # ------------------------------------------------------------ sessions and answers
@@ -695,7 +703,7 @@ class Store:
         only = "" if session_id is None else " AND id = ?"
         params = (before,) if session_id is None else (before, session_id)
         with self.write():
-            ids = [r["id"] for r in self.db.query(
+            ids = [r["id"] for r in self._rows(
                 "SELECT id FROM sessions WHERE status IN ('active', 'completed') "
                 "AND updated_at < ?" + only, params)]
             for session_id in ids:
@@ -723,9 +731,9 @@ class Store:
         """Completed sessions of flows with a retention period, confirmed longer ago."""
         # One look-up per flow, with its own cut-off: a bound that comes from a joined row
         # cannot narrow the index (the planner read every completed session instead).
-        flows = list(self.db.query("SELECT id, retention_days FROM flows "
+        flows = list(self._rows("SELECT id, retention_days FROM flows "
                                    "WHERE retention_days IS NOT NULL"))
-        return [r["id"] for flow in flows for r in self.db.query(
+        return [r["id"] for flow in flows for r in self._rows(
             "SELECT id FROM sessions WHERE flow_id = ? AND status = 'completed' "
             "AND completed_at < ?", (flow["id"], _iso(at - flow["retention_days"] * 86400)))]
 
@@ -838,13 +846,13 @@ class Store:
     def answers(self, session_id: int) -> dict[str, Any]:
         return {
             row["field_id"]: self._open(row["value"], "answers", session_id, row["field_id"])
-            for row in self.db.query(
+            for row in self._rows(
                 "SELECT field_id, value FROM answers WHERE session_id = ?", (session_id,))
         }
 
     def answer_rows(self, session_id: int) -> list[dict]:
         """Answers with who entered them and when (value decoded)."""
-        rows = list(self.db.query(
+        rows = list(self._rows(
             "SELECT field_id, value, revision, entered_by, entered_at FROM answers "
             "WHERE session_id = ? ORDER BY field_id", (session_id,)))
         for row in rows:
@@ -888,7 +896,7 @@ class Store:
         stored: dict[str, dict] = {}
         if values:
             marks = ", ".join("?" * len(values))
-            for r in self.db.query(
+            for r in self._rows(
                     f"SELECT field_id, value, revision, device FROM answers "
                     f"WHERE session_id = ? AND field_id IN ({marks})", (session_id, *values)):
                 r["text"] = self.keys.open(r["value"],
@@ -1058,7 +1066,7 @@ class Store:
         return True
 
     def audit_entries(self, session_id: int) -> list[dict]:
-        rows = list(self.db.query(
+        rows = list(self._rows(
             "SELECT at, actor, action, detail FROM audit_log WHERE session_id = ? ORDER BY id",
             (session_id,)))
         for row in rows:
@@ -1081,14 +1089,14 @@ class Store:
                "u.org FROM audit_log a LEFT JOIN users u ON " + _USER_OF_ACTOR
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY a.id DESC LIMIT ?")
-        rows = list(self.db.query(sql, (*params, limit)))
+        rows = list(self._rows(sql, (*params, limit)))
         for row in rows:
             row["detail"] = json.loads(row["detail"])
         return rows
 
     def access_history(self, session_id: int, limit: int = 50) -> list[dict]:
         """What helpers did with a family's answers, newest first (shown to the family)."""
-        return list(self.db.query(
+        return list(self._rows(
             "SELECT a.at, a.action, a.detail, u.name, u.org FROM audit_log a "
             "JOIN users u ON " + _USER_OF_ACTOR + " WHERE a.session_id = ? "
             "ORDER BY a.id DESC LIMIT ?", (session_id, limit)))
@@ -1118,7 +1126,7 @@ class Store:
         return self._one("SELECT * FROM users WHERE login = ?", (login,))
 
     def users(self) -> list[dict]:
-        return list(self.db.query("SELECT * FROM users ORDER BY org, name"))
+        return list(self._rows("SELECT * FROM users ORDER BY org, name"))
 
     def _sign_out_everywhere(self, user_id: int, keep: str | None = None) -> None:
         """Every sign-in of this account ends (but `keep`, a sign-in's token hash), and the
@@ -1139,7 +1147,7 @@ class Store:
                             (int(disabled), user_id))
             if disabled:
                 self._sign_out_everywhere(user_id)
-                for row in list(self.db.query(
+                for row in list(self._rows(
                         "SELECT id, session_id FROM grants WHERE user_id = ? "
                         "AND ended_at IS NULL", (user_id,))):
                     # In each family's own record: this helper stopped helping them.
@@ -1301,7 +1309,7 @@ class Store:
 
     def grants_of_user(self, user_id: int) -> list[dict]:
         """A helper's live grants with their sessions, most recently active first."""
-        return [self._label_opened(row) for row in self.db.query(
+        return [self._label_opened(row) for row in self._rows(
             "SELECT g.*, s.flow_id, s.flow_version, s.locale, s.status, s.last_step, "
             "s.updated_at AS session_updated FROM grants g JOIN sessions s "
             f"ON s.id = g.session_id WHERE g.user_id = ? AND {self._LIVE} "
@@ -1309,7 +1317,7 @@ class Store:
 
     def grants_of_session(self, session_id: int) -> list[dict]:
         """Helpers who can see this family's answers now, with their names."""
-        return list(self.db.query(
+        return list(self._rows(
             "SELECT g.id, g.expires_at, g.kind, u.name, u.org FROM grants g "
             "JOIN sessions s ON s.id = g.session_id JOIN users u ON u.id = g.user_id "
             f"WHERE g.session_id = ? AND {self._LIVE} ORDER BY g.id", (session_id, now())))
@@ -1317,7 +1325,7 @@ class Store:
     def end_grants(self, session_id: int, ended_by: str) -> None:
         """Every grant of a session ends (the family started again on this phone)."""
         with self.write():
-            for row in list(self.db.query(
+            for row in list(self._rows(
                     "SELECT id FROM grants WHERE session_id = ? AND ended_at IS NULL",
                     (session_id,))):
                 self._end_grant(row["id"], session_id, ended_by, ended_by)
@@ -1370,7 +1378,7 @@ class Store:
 
     def notes(self, session_id: int, step_id: str | None = None) -> list[dict]:
         only = "" if step_id is None else " AND n.step_id = ?"
-        rows = list(self.db.query(
+        rows = list(self._rows(
             "SELECT n.step_id, n.text, n.at, u.name, u.org FROM helper_notes n "
             "JOIN users u ON u.id = n.user_id WHERE n.session_id = ?" + only + " ORDER BY n.id",
             (session_id,) + (() if step_id is None else (step_id,))))
@@ -1380,7 +1388,7 @@ class Store:
 
     def provenance(self, session_id: int) -> dict[str, dict]:
         """Answers a helper entered: field id -> {name, org, at}."""
-        return {row["field_id"]: row for row in self.db.query(
+        return {row["field_id"]: row for row in self._rows(
             "SELECT a.field_id, a.entered_at AS at, u.name, u.org FROM answers a "
             "JOIN users u ON u.id = CAST(substr(a.entered_by, 11) AS INTEGER) "
             "AND a.entered_by = 'volunteer:' || u.id WHERE a.session_id = ?",
@@ -1395,7 +1403,7 @@ class Store:
     def studio_flows(self) -> list[dict]:
         """Every flow staff know of (published, or only a draft): its newest version, its
         draft's revision and who saved it last, its retention."""
-        return list(self.db.query(
+        return list(self._rows(
             "WITH ids AS (SELECT flow_id AS id FROM flow_versions UNION "
             "SELECT flow_id FROM flow_drafts UNION SELECT id FROM flows) "
             "SELECT ids.id, (SELECT MAX(version) FROM flow_versions v WHERE v.flow_id = ids.id) "
@@ -1410,7 +1418,7 @@ class Store:
     def versions(self, flow_id: str) -> list[dict]:
         """Published versions, newest first, with how many families are on each and how
         many of them are still open (active)."""
-        return list(self.db.query(
+        return list(self._rows(
             "SELECT v.version, v.published_at, v.published_by, v.changes, "
             "(SELECT COUNT(*) FROM sessions s WHERE s.flow_id = v.flow_id "
             " AND s.flow_version = v.version AND s.status = 'active') AS open, "
@@ -1484,7 +1492,7 @@ class Store:
 
     def open_sessions(self, flow_id: str, version: int) -> list[dict]:
         """Sessions on a version that are still open (moved forward on publishing)."""
-        return list(self.db.query(
+        return list(self._rows(
             "SELECT id, revision, furthest, last_step FROM sessions WHERE flow_id = ? "
             "AND flow_version = ? AND status = 'active' ORDER BY id", (flow_id, version)))
 
@@ -1502,7 +1510,7 @@ class Store:
                             (session_id,))
             if row is None or row["revision"] != seen_revision or row["status"] != "active":
                 return False
-            old = {r["field_id"]: r for r in self.db.query(
+            old = {r["field_id"]: r for r in self._rows(
                 "SELECT * FROM answers WHERE session_id = ?", (session_id,))}
             revision = seen_revision + 1
             self.db.execute("DELETE FROM answers WHERE session_id = ?", (session_id,))
@@ -1555,7 +1563,7 @@ class Store:
         return row
 
     def moves(self, session_id: int) -> list[dict]:
-        rows = list(self.db.query("SELECT * FROM session_moves WHERE session_id = ? "
+        rows = list(self._rows("SELECT * FROM session_moves WHERE session_id = ? "
                                   "ORDER BY id", (session_id,)))
         for row in rows:
             row["to_check"] = json.loads(row["to_check"])
@@ -1584,15 +1592,15 @@ class Store:
         are not anyone's data)."""
         where = "flow_id = ? AND flow_version = ?"
         params = (flow_id, version)
-        by = list(self.db.query(
+        by = list(self._rows(
             f"SELECT status, locale, COALESCE(device_kind, 'unknown') AS device, "
             f"furthest, COUNT(*) AS n FROM sessions WHERE {where} "
             f"GROUP BY status, locale, device, furthest", params))
-        durations = [r["d"] for r in self.db.query(
+        durations = [r["d"] for r in self._rows(
             f"SELECT (julianday(completed_at) - julianday(created_at)) * 86400 AS d "
             f"FROM sessions WHERE {where} AND status = 'completed' AND completed_at IS NOT NULL "
             f"ORDER BY d", params)]
-        errors = list(self.db.query(
+        errors = list(self._rows(
             "SELECT step_id, field_id, locale, device_kind, count FROM field_errors "
             "WHERE flow_id = ? AND version = ?", params))
         return {"groups": by, "durations": durations, "errors": errors}
@@ -1600,7 +1608,7 @@ class Store:
     def completion_times(self, flow_id: str, version: int) -> list[dict]:
         """Time to complete (seconds) of each completed session of a version, with its
         language and device kind: the dashboard's median for one language or device."""
-        return list(self.db.query(
+        return list(self._rows(
             "SELECT locale, COALESCE(device_kind, 'unknown') AS device, "
             "(julianday(completed_at) - julianday(created_at)) * 86400 AS seconds "
             "FROM sessions WHERE flow_id = ? AND flow_version = ? AND status = 'completed' "
@@ -1610,7 +1618,7 @@ class Store:
 
     def completed_answers(self, flow_id: str, version: int) -> Iterator[tuple[dict, dict]]:
         """(session, answers) of every completed session of a version, oldest first."""
-        for sess in self.db.query(
+        for sess in self._rows(
                 "SELECT id, locale, created_at, completed_at FROM sessions WHERE flow_id = ? "
                 "AND flow_version = ? AND status = 'completed' ORDER BY id",
                 (flow_id, version)):
