@@ -392,6 +392,12 @@ def _write_turn(path: Path) -> threading.Lock:
 
 def connect(path: str | Path) -> Database:
     """Open the database file with the settings every connection needs."""
+    # Children's data: a new database (and so its -wal and -shm files, which SQLite makes
+    # with the database's mode) is readable by its owner only, whatever the umask.
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # there already; or no such folder, which sqlite3 reports below
+        pass
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -441,3 +441,13 @@ def test_an_answer_saved_again_unchanged_is_no_conflict_for_another_device(db, b
     with pytest.raises(store.Conflict) as conflict:
         db.save_answers(sid, {"a": "mine", "b": "new"}, device="phone-1", seen_revision=first)
     assert set(conflict.value.changed) == {"a"}
+
+
+def test_a_new_database_and_its_log_are_readable_by_their_owner_only(tmp_path):
+    s = store.Store(tmp_path / "new.sqlite3")
+    s.migrate()
+    try:
+        for name in ("new.sqlite3", "new.sqlite3-wal", "new.sqlite3-shm", "data_key"):
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+    finally:
+        s.close()
