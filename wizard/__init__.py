@@ -70,15 +70,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],
         COMPRESS_BR_LEVEL=5,
     )
-    # The CSRF secret lives in Flask's session cookie: keep it as long as the family's answers
-    # (a cookie that died with the browser would refuse the next step after a restart).
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME",
-                          datetime.timedelta(days=app.config["SESSION_IDLE_DAYS"]))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("WIZARD")
     else:
         app.config.from_mapping(test_config)
+    # The CSRF secret lives in Flask's session cookie: keep it as long as the family's answers
+    # (a cookie that died with the browser would refuse the next step after a restart).
+    # Flask's own default (31 days) is there from the start: replaced unless set here.
+    if app.config["PERMANENT_SESSION_LIFETIME"] == Flask.default_config[
+            "PERMANENT_SESSION_LIFETIME"]:
+        app.config["PERMANENT_SESSION_LIFETIME"] = datetime.timedelta(
+            days=int(app.config["SESSION_IDLE_DAYS"]))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
@@ -197,7 +200,9 @@ class _SessionInterface(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         session = self.session_class(data)
-        session.signed_at = signed_at
+        # A cookie that may have been signed with a retired key (SECRET_KEY_FALLBACKS) is
+        # signed again at once, with the key that stays.
+        session.signed_at = None if app.config.get("SECRET_KEY_FALLBACKS") else signed_at
         return session
 
     def should_set_cookie(self, app, session) -> bool:
@@ -213,12 +218,14 @@ class _SessionInterface(SecureCookieSessionInterface):
         if session.modified:
             return True
         # Flask signs a permanent session's cookie again on every response to move its expiry
-        # on; once a day is enough for a cookie that lasts SESSION_IDLE_DAYS, and signing
-        # (and compressing) it was a twentieth of a step page's time.
+        # on; once a day is enough for a cookie that lasts SESSION_IDLE_DAYS (a quarter of a
+        # shorter lifetime), and signing (and compressing) it was a twentieth of a step
+        # page's time.
         signed_at = getattr(session, "signed_at", None)
+        every = min(datetime.timedelta(days=1), app.permanent_session_lifetime / 4)
         return (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
-                and (signed_at is None or signed_at < datetime.datetime.now(
-                    datetime.timezone.utc) - datetime.timedelta(days=1)))
+                and (signed_at is None
+                     or signed_at < datetime.datetime.now(datetime.timezone.utc) - every))
 
 
 class _IdConverter(IntegerConverter):

@@ -23,8 +23,11 @@ def url(filename: str) -> str:
     gets a new URL, so no phone ever mixes an old script with a new page."""
     # Made once per app, file and mount point (a page names about ten: building each with
     # url_for was a twentieth of a step page's time).
+    if not has_request_context():  # url_for may then make an absolute URL: not kept
+        return url_for("static", filename=filename,
+                       v=_hash(current_app.static_folder, filename))
     made = current_app.extensions.setdefault("asset_urls", {})
-    key = (request.script_root if has_request_context() else "", filename)
+    key = (request.script_root, filename)
     found = made.get(key)
     if found is None:
         found = made[key] = url_for("static", filename=filename,

@@ -413,7 +413,7 @@ def restore_command(src: str, yes: bool) -> None:
                 if old.exists():
                     if end == "":  # the server's user must still be able to open it
                         info = old.stat()
-                        os.chmod(staged, info.st_mode & 0o777)
+                        os.chmod(staged, info.st_mode & 0o600)  # owner only
                         if os.geteuid() == 0:
                             os.chown(staged, info.st_uid, info.st_gid)
                     os.replace(old, f"{aside}{end}")

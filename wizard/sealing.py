@@ -163,15 +163,18 @@ def key_file(database: str | Path) -> Path:
     return Path(database).resolve().parent / FILE_NAME
 
 
-def _in_memory(database: str | Path) -> bool:
-    return str(database) in ("", ":memory:") or str(database).startswith("file:")
+def in_memory(database: str | Path) -> bool:
+    return str(database) in ("", ":memory:")
 
 
 def keyring(database: str | Path, create: bool) -> Keyring | None:
     """The keys of the database at `database` (one Keyring per source, shared by threads).
     With the file missing: a new key is made when `create`, else None."""
     text = os.environ.get(ENV)
-    if _in_memory(database):
+    if str(database).startswith("file:"):
+        raise KeyProblem(f"{database}: give the database as a path, not an SQLite URI (the "
+                         "key file is looked for beside it)")
+    if in_memory(database):
         # Gone with the process, like the database: a key of its own, never a file.
         return Keyring(None, new_key(), where="a key made for an in-memory database")
     if text is not None:

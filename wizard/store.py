@@ -385,6 +385,8 @@ _turns_lock = threading.Lock()
 
 def _write_turn(path: Path) -> threading.Lock:
     """This process's lock for writes to the database at `path` (see Store.write)."""
+    if sealing.in_memory(path):  # each connection has a database of its own
+        return threading.Lock()
     key = os.path.realpath(path)
     with _turns_lock:
         return _turns.setdefault(key, threading.Lock())
@@ -394,10 +396,11 @@ def connect(path: str | Path) -> Database:
     """Open the database file with the settings every connection needs."""
     # Children's data: a new database (and so its -wal and -shm files, which SQLite makes
     # with the database's mode) is readable by its owner only, whatever the umask.
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError:  # there already; or no such folder, which sqlite3 reports below
-        pass
+    if not sealing.in_memory(path):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError:  # there already; or no such folder, which sqlite3 reports below
+            pass
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -513,6 +516,7 @@ class Store:
         with self.write():
             pending = [m.name for m in migrations.pending(self.db)]
             migrations.apply(self.db)
+            self._owner_only()
             if "m010_sealed" in pending:
                 # Everything stored before is plain, even a note that starts like a sealed
                 # value ("s1.2 ...").
@@ -522,6 +526,21 @@ class Store:
                         _n, after, _ = self._reseal_some(table, column, keys, was_json, after,
                                                          plain=True)
         return pending
+
+    def _owner_only(self) -> None:
+        """Children's data: a database made before new ones were made owner-only (see
+        connect) becomes so, with its -wal and -shm files, at the next `wizard init-db`
+        (run by every `make serve` and upgrade)."""
+        if sealing.in_memory(self.path):
+            return
+        for end in ("", "-wal", "-shm"):
+            path = Path(f"{self.path}{end}")
+            try:
+                mode = path.stat().st_mode
+                if mode & 0o077:
+                    os.chmod(path, mode & 0o700)
+            except OSError:  # gone meanwhile, or not ours: left as it is
+                pass
 
     def _reseal_some(self, table: str, column: str, keys: tuple[str, ...], was_json: bool,
                      after: int, plain: bool = False, limit: int = 500

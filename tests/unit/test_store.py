@@ -451,3 +451,16 @@ def test_a_new_database_and_its_log_are_readable_by_their_owner_only(tmp_path):
             assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
     finally:
         s.close()
+
+
+def test_init_db_makes_an_older_database_owner_only(tmp_path):
+    s = store.Store(tmp_path / "old.sqlite3")
+    s.migrate()
+    s.close()
+    (tmp_path / "old.sqlite3").chmod(0o644)  # as databases were made before
+    s = store.Store(tmp_path / "old.sqlite3")
+    try:
+        assert s.migrate() == []
+        assert (tmp_path / "old.sqlite3").stat().st_mode & 0o777 == 0o600
+    finally:
+        s.close()

@@ -380,3 +380,26 @@ def test_import_is_all_or_nothing(app, runner, tmp_path):
     assert result.exit_code == 1 and "refused" in result.output
     db = store.Store(app.config["DATABASE"])
     assert db.latest_version("first-of-batch") is None
+
+
+def test_the_session_cookie_lasts_session_idle_days_and_is_signed_again_once_a_day(app):
+    from wizard import create_app
+
+    base = {"DATABASE": app.config["DATABASE"], "SECRET_KEY": "t"}
+    assert create_app(dict(base)).permanent_session_lifetime.days == 60
+    app = create_app({**base, "SESSION_IDLE_DAYS": 5})
+    assert app.permanent_session_lifetime.days == 5
+    client = app.test_client()
+    first = client.get("/f/kindergarten-shanghai/?lang=en")
+    assert first.status_code == 200
+    assert [c for c in first.headers.getlist("Set-Cookie")  # the CSRF secret, for 5 days
+            if c.startswith("session=") and "Max-Age" not in c and "Expires=" in c]
+    again = client.get("/f/kindergarten-shanghai/?lang=en")
+    assert not [c for c in again.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    # Signed with a key that is being retired: signed again at once with the new one.
+    moved = create_app({**base, "SECRET_KEY": "new", "SECRET_KEY_FALLBACKS": ["t"]})
+    cookie = client.get_cookie("session")
+    other = moved.test_client()
+    other.set_cookie("session", cookie.value)
+    resent = other.get("/f/kindergarten-shanghai/?lang=en")
+    assert [c for c in resent.headers.getlist("Set-Cookie") if c.startswith("session=")]

@@ -111,3 +111,4 @@ def test_check_refuses_a_missing_picture(runner, tmp_path):
     assert "steps[6].image: no picture 'img/nowhere.png'" in result.output
     flow.write_text(flow.read_text("utf-8").replace("img/nowhere.png", "../../etc/x.png"))
     assert "steps[6].image" in runner.invoke(args=["check", str(flow)]).output
+
