@@ -664,8 +664,8 @@ class Store:
 
     def latest_versions(self) -> list[dict]:
         """flow_id and newest version of every published flow."""
-        return list(self._rows("SELECT flow_id, MAX(version) AS version FROM flow_versions "
-                                  "GROUP BY flow_id ORDER BY flow_id"))
+        return self._rows("SELECT flow_id, MAX(version) AS version FROM flow_versions "
+                          "GROUP BY flow_id ORDER BY flow_id")
 
     # ------------------------------------------------------------ sessions and answers
 
@@ -781,8 +781,8 @@ class Store:
         """Completed sessions of flows with a retention period, confirmed longer ago."""
         # One look-up per flow, with its own cut-off: a bound that comes from a joined row
         # cannot narrow the index (the planner read every completed session instead).
-        flows = list(self._rows("SELECT id, retention_days FROM flows "
-                                   "WHERE retention_days IS NOT NULL"))
+        flows = self._rows("SELECT id, retention_days FROM flows "
+                           "WHERE retention_days IS NOT NULL")
         return [r["id"] for flow in flows for r in self._rows(
             "SELECT id FROM sessions WHERE flow_id = ? AND status = 'completed' "
             "AND completed_at < ?", (flow["id"], _iso(at - flow["retention_days"] * 86400)))]
@@ -902,9 +902,9 @@ class Store:
 
     def answer_rows(self, session_id: int) -> list[dict]:
         """Answers with who entered them and when (value decoded)."""
-        rows = list(self._rows(
+        rows = self._rows(
             "SELECT field_id, value, revision, entered_by, entered_at FROM answers "
-            "WHERE session_id = ? ORDER BY field_id", (session_id,)))
+            "WHERE session_id = ? ORDER BY field_id", (session_id,))
         for row in rows:
             row["value"] = self._open(row["value"], "answers", session_id, row["field_id"])
         return rows
@@ -1116,9 +1116,9 @@ class Store:
         return True
 
     def audit_entries(self, session_id: int) -> list[dict]:
-        rows = list(self._rows(
+        rows = self._rows(
             "SELECT at, actor, action, detail FROM audit_log WHERE session_id = ? ORDER BY id",
-            (session_id,)))
+            (session_id,))
         for row in rows:
             row["detail"] = json.loads(row["detail"])
         return rows
@@ -1139,17 +1139,17 @@ class Store:
                "u.org FROM audit_log a LEFT JOIN users u ON " + _USER_OF_ACTOR
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY a.id DESC LIMIT ?")
-        rows = list(self._rows(sql, (*params, limit)))
+        rows = self._rows(sql, (*params, limit))
         for row in rows:
             row["detail"] = json.loads(row["detail"])
         return rows
 
     def access_history(self, session_id: int, limit: int = 50) -> list[dict]:
         """What helpers did with a family's answers, newest first (shown to the family)."""
-        return list(self._rows(
+        return self._rows(
             "SELECT a.at, a.action, a.detail, u.name, u.org FROM audit_log a "
             "JOIN users u ON " + _USER_OF_ACTOR + " WHERE a.session_id = ? "
-            "ORDER BY a.id DESC LIMIT ?", (session_id, limit)))
+            "ORDER BY a.id DESC LIMIT ?", (session_id, limit))
 
     # ------------------------------------------------------------ helpers' accounts
 
@@ -1176,7 +1176,7 @@ class Store:
         return self._one("SELECT * FROM users WHERE login = ?", (login,))
 
     def users(self) -> list[dict]:
-        return list(self._rows("SELECT * FROM users ORDER BY org, name"))
+        return self._rows("SELECT * FROM users ORDER BY org, name")
 
     def _sign_out_everywhere(self, user_id: int, keep: str | None = None) -> None:
         """Every sign-in of this account ends (but `keep`, a sign-in's token hash), and the
@@ -1197,9 +1197,9 @@ class Store:
                             (int(disabled), user_id))
             if disabled:
                 self._sign_out_everywhere(user_id)
-                for row in list(self._rows(
+                for row in self._rows(
                         "SELECT id, session_id FROM grants WHERE user_id = ? "
-                        "AND ended_at IS NULL", (user_id,))):
+                        "AND ended_at IS NULL", (user_id,)):
                     # In each family's own record: this helper stopped helping them.
                     self._end_grant(row["id"], row["session_id"], "disabled",
                                     f"user:{user_id}", {"by": actor})
@@ -1367,17 +1367,17 @@ class Store:
 
     def grants_of_session(self, session_id: int) -> list[dict]:
         """Helpers who can see this family's answers now, with their names."""
-        return list(self._rows(
+        return self._rows(
             "SELECT g.id, g.expires_at, g.kind, u.name, u.org FROM grants g "
             "JOIN sessions s ON s.id = g.session_id JOIN users u ON u.id = g.user_id "
-            f"WHERE g.session_id = ? AND {self._LIVE} ORDER BY g.id", (session_id, now())))
+            f"WHERE g.session_id = ? AND {self._LIVE} ORDER BY g.id", (session_id, now()))
 
     def end_grants(self, session_id: int, ended_by: str) -> None:
         """Every grant of a session ends (the family started again on this phone)."""
         with self.write():
-            for row in list(self._rows(
+            for row in self._rows(
                     "SELECT id FROM grants WHERE session_id = ? AND ended_at IS NULL",
-                    (session_id,))):
+                    (session_id,)):
                 self._end_grant(row["id"], session_id, ended_by, ended_by)
 
     def hand_over(self, grant_id: int, session_id: int, actor: str,
@@ -1428,10 +1428,10 @@ class Store:
 
     def notes(self, session_id: int, step_id: str | None = None) -> list[dict]:
         only = "" if step_id is None else " AND n.step_id = ?"
-        rows = list(self._rows(
+        rows = self._rows(
             "SELECT n.step_id, n.text, n.at, u.name, u.org FROM helper_notes n "
             "JOIN users u ON u.id = n.user_id WHERE n.session_id = ?" + only + " ORDER BY n.id",
-            (session_id,) + (() if step_id is None else (step_id,))))
+            (session_id,) + (() if step_id is None else (step_id,)))
         for row in rows:
             row["text"] = self._open(row["text"], "helper_notes", session_id)
         return rows
@@ -1453,14 +1453,14 @@ class Store:
     def studio_flows(self) -> list[dict]:
         """Every flow staff know of (published, or only a draft): its newest version, its
         draft's revision and who saved it last, its retention."""
-        return list(self._rows(
+        return self._rows(
             "WITH ids AS (SELECT flow_id AS id FROM flow_versions UNION "
             "SELECT flow_id FROM flow_drafts UNION SELECT id FROM flows) "
             "SELECT ids.id, (SELECT MAX(version) FROM flow_versions v WHERE v.flow_id = ids.id) "
             "AS latest, d.revision AS draft_revision, d.updated_at AS draft_updated_at, "
             "d.updated_by AS draft_updated_by, f.retention_days FROM ids "
             "LEFT JOIN flow_drafts d ON d.flow_id = ids.id "
-            "LEFT JOIN flows f ON f.id = ids.id ORDER BY ids.id"))
+            "LEFT JOIN flows f ON f.id = ids.id ORDER BY ids.id")
 
     def flow_settings(self, flow_id: str) -> dict | None:
         return self._one("SELECT * FROM flows WHERE id = ?", (flow_id,))
@@ -1468,13 +1468,13 @@ class Store:
     def versions(self, flow_id: str) -> list[dict]:
         """Published versions, newest first, with how many families are on each and how
         many of them are still open (active)."""
-        return list(self._rows(
+        return self._rows(
             "SELECT v.version, v.published_at, v.published_by, v.changes, "
             "(SELECT COUNT(*) FROM sessions s WHERE s.flow_id = v.flow_id "
             " AND s.flow_version = v.version AND s.status = 'active') AS open, "
             "(SELECT COUNT(*) FROM sessions s WHERE s.flow_id = v.flow_id "
             " AND s.flow_version = v.version AND s.status = 'completed') AS completed "
-            "FROM flow_versions v WHERE v.flow_id = ? ORDER BY v.version DESC", (flow_id,)))
+            "FROM flow_versions v WHERE v.flow_id = ? ORDER BY v.version DESC", (flow_id,))
 
     def draft(self, flow_id: str) -> dict | None:
         return self._one("SELECT * FROM flow_drafts WHERE flow_id = ?", (flow_id,))
@@ -1542,9 +1542,9 @@ class Store:
 
     def open_sessions(self, flow_id: str, version: int) -> list[dict]:
         """Sessions on a version that are still open (moved forward on publishing)."""
-        return list(self._rows(
+        return self._rows(
             "SELECT id, revision, furthest, last_step FROM sessions WHERE flow_id = ? "
-            "AND flow_version = ? AND status = 'active' ORDER BY id", (flow_id, version)))
+            "AND flow_version = ? AND status = 'active' ORDER BY id", (flow_id, version))
 
     def move_session(self, session_id: int, seen_revision: int, to_version: int,
                      answers: Mapping[str, tuple[str, Any]], kept: Mapping[str, Any],
@@ -1613,8 +1613,8 @@ class Store:
         return row
 
     def moves(self, session_id: int) -> list[dict]:
-        rows = list(self._rows("SELECT * FROM session_moves WHERE session_id = ? "
-                                  "ORDER BY id", (session_id,)))
+        rows = self._rows("SELECT * FROM session_moves WHERE session_id = ? "
+                          "ORDER BY id", (session_id,))
         for row in rows:
             row["to_check"] = json.loads(row["to_check"])
             row["kept"] = self._open(row["kept"], "session_moves", session_id)
@@ -1642,27 +1642,27 @@ class Store:
         are not anyone's data)."""
         where = "flow_id = ? AND flow_version = ?"
         params = (flow_id, version)
-        by = list(self._rows(
+        by = self._rows(
             f"SELECT status, locale, COALESCE(device_kind, 'unknown') AS device, "
             f"furthest, COUNT(*) AS n FROM sessions WHERE {where} "
-            f"GROUP BY status, locale, device, furthest", params))
+            f"GROUP BY status, locale, device, furthest", params)
         durations = [r["d"] for r in self._rows(
             f"SELECT (julianday(completed_at) - julianday(created_at)) * 86400 AS d "
             f"FROM sessions WHERE {where} AND status = 'completed' AND completed_at IS NOT NULL "
             f"ORDER BY d", params)]
-        errors = list(self._rows(
+        errors = self._rows(
             "SELECT step_id, field_id, locale, device_kind, count FROM field_errors "
-            "WHERE flow_id = ? AND version = ?", params))
+            "WHERE flow_id = ? AND version = ?", params)
         return {"groups": by, "durations": durations, "errors": errors}
 
     def completion_times(self, flow_id: str, version: int) -> list[dict]:
         """Time to complete (seconds) of each completed session of a version, with its
         language and device kind: the dashboard's median for one language or device."""
-        return list(self._rows(
+        return self._rows(
             "SELECT locale, COALESCE(device_kind, 'unknown') AS device, "
             "(julianday(completed_at) - julianday(created_at)) * 86400 AS seconds "
             "FROM sessions WHERE flow_id = ? AND flow_version = ? AND status = 'completed' "
-            "AND completed_at IS NOT NULL ORDER BY seconds", (flow_id, version)))
+            "AND completed_at IS NOT NULL ORDER BY seconds", (flow_id, version))
 
     # ------------------------------------------------------------ studio: export
 
