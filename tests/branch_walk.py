@@ -299,6 +299,23 @@ def taken(flow: Flow, path: Path, relevant: set[str] | None = None) -> set[tuple
     return out
 
 
+def untaken(flow: Flow, found: Iterable[Path], relevant: set[str]) -> list[tuple[str, str]]:
+    """(field id, value) pairs of the condition fields that no path posts: every choice of
+    a choice or checklist field, yes and no of a yes/no field (other types are not counted)."""
+    done = set().union(*(taken(flow, path, relevant) for path in found))
+    missing = []
+    for field_id in sorted(relevant):
+        field = flow.field(field_id)
+        if field.type in ("choice", "multichoice", "checklist"):
+            wanted = [c.value for c in field.choices]
+        elif field.type == "yes_no":
+            wanted = ["yes", "no"]
+        else:
+            continue
+        missing += [(field_id, v) for v in wanted if (field_id, v) not in done]
+    return missing
+
+
 def paths(flow: Flow, today: datetime.date) -> list[Path]:
     """Every branch of the flow (see the module docstring), de-duplicated."""
     relevant = condition_fields(flow)
