@@ -262,7 +262,10 @@ def _secret_note() -> str:
         where = f"the file {key_file}"
     else:
         where = "the SECRET_KEY setting (WIZARD_SECRET_KEY or instance/config.py)"
-    keys = sealing.keyring(current_app.config["DATABASE"], create=False)
+    try:
+        keys = sealing.keyring(current_app.config["DATABASE"], create=False)
+    except sealing.KeyProblem:  # said where it matters; this is only advice
+        keys = None
     return (f"keep the secret key with the backups, as safely: it is {where}. Without the same "
             "key a restored database opens, but no family's resume code or PIN works. Keep "
             f"the data key ({keys.where if keys else 'none yet'}) safe and apart from the "
